@@ -1,0 +1,63 @@
+# jwksauth — every target loops over the modules of go.work.
+# `make help` lists the targets.
+
+SHELL        := /bin/bash
+GO           ?= go
+MODULES      := core ginauth echoauth fiberauth examples
+ADAPTERS     := ginauth echoauth fiberauth
+STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+BENCHSTAT    := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+BENCH_COUNT  ?= 6
+FUZZTIME     ?= 10s
+E2E_NODE_DIR := examples/e2e/oidcprovider
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_%/-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: demo
+demo: ## start examples/gin against the built-in development issuer
+	$(GO) run ./examples/gin
+
+.PHONY: test
+test: e2e-deps $(addprefix test/,$(MODULES)) $(addprefix test-nowork/,core $(ADAPTERS)) ## vet + race tests in every module, then a GOWORK=off pass
+	@echo "make test: all modules passed"
+
+test/%: ## vet + race tests of one module (test/core, test/ginauth, …)
+	cd $* && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+
+test-nowork/%: ## build and test one module alone, with GOWORK=off
+	cd $* && GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -count=1 ./...
+
+.PHONY: e2e-deps
+e2e-deps: ## install the pinned OpenID provider for the end-to-end tests (npm ci)
+	@if [ -f $(E2E_NODE_DIR)/package-lock.json ] && [ ! -d $(E2E_NODE_DIR)/node_modules ]; then \
+		cd $(E2E_NODE_DIR) && npm ci --no-audit --no-fund; fi
+
+.PHONY: lint
+lint: $(addprefix lint/,$(MODULES)) ## gofmt check + staticcheck (pinned) in every module
+lint/%:
+	@test -z "$$(gofmt -l $*)" || { gofmt -l $*; echo "gofmt needed"; exit 1; }
+	cd $* && $(GO) run $(STATICCHECK) ./...
+
+.PHONY: tidy
+tidy: $(addprefix tidy/,$(MODULES)) ## go mod tidy in every module
+tidy/%:
+	cd $* && $(GO) mod tidy
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target briefly (FUZZTIME=10s each)
+	@cd core && for f in $$($(GO) test -list '^Fuzz' ./... | grep '^Fuzz'); do \
+		echo "fuzz $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) . || exit 1; done
+
+.PHONY: bench
+bench: ## benchmarks with -benchmem -count $(BENCH_COUNT), benchstat table and ratios to the floor
+	@out=$$(mktemp); cd examples && $(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./bench | tee $$out; \
+		$(GO) run $(BENCHSTAT) $$out; $(GO) run ./bench/ratios < $$out
+
+.PHONY: ci
+ci: lint test ## what CI runs, plus a check that tidy leaves the tree clean
+	$(MAKE) tidy
+	git diff --exit-code -- '*.mod' '*.sum'

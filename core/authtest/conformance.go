@@ -1,0 +1,346 @@
+package authtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jwksauth/jwksauth/core"
+)
+
+// The routes an adapter mounts to run the conformance table. Each handler
+// answers with Respond.
+const (
+	// RouteProtected: the middleware with Conformance.Verifier.
+	RouteProtected = "/protected"
+	// RouteOptional: the middleware with Conformance.Verifier, optional authentication.
+	RouteOptional = "/optional"
+	// RouteRead: the middleware, then the all-of scope guard for ScopeRead.
+	RouteRead = "/read"
+	// RouteAll: the middleware, then the all-of guard for ScopeRead and ScopeCreate.
+	RouteAll = "/all"
+	// RouteAny: the middleware, then the any-of guard for ScopeRead and ScopeUpdate.
+	RouteAny = "/any"
+	// RouteRole: the middleware, then the role guard (all-of) for RoleAdmin.
+	RouteRole = "/role"
+	// RouteGuardOnly: the all-of guard for ScopeRead alone, without the middleware.
+	RouteGuardOnly = "/guard-only"
+	// RouteSources: the middleware with Conformance.Sources (query and cookie tokens on).
+	RouteSources = "/sources"
+	// RouteOutage: the middleware with Conformance.Outage (its JWKS is down).
+	RouteOutage = "/outage"
+)
+
+// Scopes and roles used by the conformance routes.
+const (
+	ScopeRead   = "example:note:read"
+	ScopeCreate = "example:note:create"
+	ScopeUpdate = "example:note:update"
+	RoleAdmin   = "admin"
+	// CookieName is the cookie Conformance.Sources reads.
+	CookieName = "access_token"
+)
+
+// Respond is the handler behind every conformance route. fromAccessor is
+// what the adapter's typed accessor returned, fromContext what
+// core.PrincipalFromContext returned on the request's context. Both must
+// be the same principal (or both nil on an anonymous optional route).
+func Respond(fromAccessor, fromContext *core.Principal) (status int, body []byte) {
+	if fromAccessor != fromContext {
+		return http.StatusInternalServerError, []byte(`{"error":"accessor and context disagree"}`)
+	}
+	if fromAccessor == nil {
+		return http.StatusOK, []byte(`{"anonymous":true}`)
+	}
+	b, _ := json.Marshal(struct {
+		Sub    string   `json:"sub"`
+		Scopes []string `json:"scopes"`
+	}{fromAccessor.Subject, append([]string{}, fromAccessor.Scopes...)})
+	return http.StatusOK, b
+}
+
+// Case is one request of the conformance table and its exact answer.
+type Case struct {
+	Name   string
+	Method string // default GET
+	Path   string
+	Query  string      // raw query, without "?"
+	Header http.Header // request headers; several Authorization values are sent as separate fields
+	Want   Want
+}
+
+// Want is the exact answer: status, WWW-Authenticate (byte for byte; "" means
+// absent), the JSON body (compared as JSON values) and whether a
+// Retry-After with a positive number of seconds is required.
+type Want struct {
+	Status     int
+	Challenge  string
+	Body       string
+	RetryAfter bool
+}
+
+// Conformance is the shared table that keeps the adapters identical.
+type Conformance struct {
+	Issuer   *Issuer
+	Verifier *core.Verifier // audience DefaultAudience, role claim "roles"
+	Sources  *core.Verifier // as Verifier, plus WithQueryToken and WithCookieToken(CookieName)
+	Outage   *core.Verifier // an issuer whose JWKS endpoint is down
+	Cases    []Case
+}
+
+// NewConformance starts the issuers, builds the verifiers (waiting for their
+// keys) and the cases. Everything is closed when the test ends.
+func NewConformance(t testing.TB) *Conformance {
+	t.Helper()
+	iss := MustIssuer(t)
+	down := MustIssuer(t)
+	down.SetFault(FaultDown)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	mk := func(url string, extra ...core.Option) *core.Verifier {
+		opts := append([]core.Option{
+			core.WithIssuer(url),
+			core.WithAudiences(DefaultAudience),
+			core.WithRoleClaims("roles"),
+		}, extra...)
+		v, err := core.New(ctx, opts...)
+		if err != nil {
+			t.Fatalf("authtest: %v", err)
+		}
+		t.Cleanup(func() { _ = v.Close() })
+		return v
+	}
+	c := &Conformance{
+		Issuer:   iss,
+		Verifier: mk(iss.URL),
+		Sources:  mk(iss.URL, core.WithQueryToken(), core.WithCookieToken(CookieName)),
+		Outage:   mk(down.URL, core.WithJWKSURL(down.JWKSURL())),
+	}
+	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer rcancel()
+	for _, v := range []*core.Verifier{c.Verifier, c.Sources} {
+		if err := v.Ready(rctx); err != nil {
+			t.Fatalf("authtest: %v", err)
+		}
+	}
+	c.Cases = c.cases(t)
+	return c
+}
+
+const (
+	bare       = `Bearer realm="api"`
+	noCredBody = `{"error":"unauthorized","error_description":"a bearer token is required"}`
+)
+
+func invalidRequest() Want {
+	return Want{400, `Bearer realm="api", error="invalid_request", error_description="the bearer credential is malformed"`,
+		`{"error":"invalid_request","error_description":"the bearer credential is malformed"}`, false}
+}
+
+func twoMethods() Want {
+	return Want{400, `Bearer realm="api", error="invalid_request", error_description="only one bearer credential may be sent"`,
+		`{"error":"invalid_request","error_description":"only one bearer credential may be sent"}`, false}
+}
+
+func invalidToken(desc string) Want {
+	return Want{401, `Bearer realm="api", error="invalid_token", error_description="` + desc + `"`,
+		`{"error":"invalid_token","error_description":"` + desc + `"}`, false}
+}
+
+func insufficient(scope string) Want {
+	ch := `Bearer realm="api", error="insufficient_scope"`
+	if scope != "" {
+		ch += `, scope="` + scope + `"`
+	}
+	return Want{403, ch, `{"error":"insufficient_scope","error_description":"the access token lacks a required scope"}`, false}
+}
+
+func ok(sub string, scopes ...string) Want {
+	b, _ := json.Marshal(map[string]any{"sub": sub, "scopes": append([]string{}, scopes...)})
+	return Want{Status: 200, Body: string(b)}
+}
+
+func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
+
+func (c *Conformance) cases(t testing.TB) []Case {
+	i := c.Issuer
+	m := func(claims Claims, opts ...MintOption) string { return i.MustMint(t, claims, opts...) }
+	now := time.Now()
+	read := m(Claims{"scope": ScopeRead})
+	readCreate := m(Claims{"scope": ScopeRead + " " + ScopeCreate})
+	update := m(Claims{"scope": ScopeUpdate})
+	other, err := NewKey("RS256")
+	if err != nil {
+		t.Fatalf("authtest: %v", err)
+	}
+	forged := m(Claims{"scope": ScopeRead}, SignedBy(other), Header("kid", i.SigningKey().ID))
+	hs := m(Claims{"scope": ScopeRead}, Header("alg", "HS256"))
+	none := m(Claims{"scope": ScopeRead}, Header("alg", "none"))
+	dup := dupClaimToken(t, i)
+	huge := strings.Repeat("a", core.DefaultMaxTokenSize+1)
+	noPerm := noCredBody
+	return []Case{
+		// §1 reading the credential
+		{Name: "no credential", Path: RouteProtected, Want: Want{401, bare, noPerm, false}},
+		{Name: "basic scheme", Path: RouteProtected, Header: http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}, Want: Want{401, bare, noPerm, false}},
+		{Name: "bearer lower case", Path: RouteProtected, Header: http.Header{"Authorization": {"bearer " + read}}, Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "bearer upper case", Path: RouteProtected, Header: http.Header{"Authorization": {"BEARER " + read}}, Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "several spaces", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer   " + read}}, Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "bearer without token", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer"}}, Want: invalidRequest()},
+		{Name: "inner whitespace", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer abc def"}}, Want: invalidRequest()},
+		{Name: "tab separator", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer\t" + read}}, Want: invalidRequest()},
+		{Name: "outside b64token", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer abc$def"}}, Want: invalidRequest()},
+		{Name: "padding inside token", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer ab=cd"}}, Want: invalidRequest()},
+		{Name: "two authorization headers", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer " + read, "Bearer " + read}}, Want: twoMethods()},
+		{Name: "query token ignored by default", Path: RouteProtected, Query: "access_token=" + read, Want: Want{401, bare, noPerm, false}},
+		{Name: "query token when enabled", Path: RouteSources, Query: "access_token=" + read, Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "cookie token when enabled", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read}}, Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "header and query token", Path: RouteSources, Query: "access_token=" + read, Header: bearer(read), Want: twoMethods()},
+		{Name: "header and cookie token", Path: RouteSources, Header: http.Header{"Authorization": {"Bearer " + read}, "Cookie": {CookieName + "=" + read}}, Want: twoMethods()},
+		{Name: "two query tokens", Path: RouteSources, Query: "access_token=" + read + "&access_token=" + read, Want: twoMethods()},
+		{Name: "token over the size cap", Path: RouteProtected, Header: bearer(huge), Want: invalidToken("the access token is too large")},
+		// §2 validating the token
+		{Name: "valid token", Path: RouteProtected, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "not a JWT", Path: RouteProtected, Header: bearer("abc.def"), Want: invalidToken("the access token is malformed")},
+		{Name: "four segments", Path: RouteProtected, Header: bearer(read + ".abc"), Want: invalidToken("the access token is malformed")},
+		{Name: "forged signature", Path: RouteProtected, Header: bearer(forged), Want: invalidToken("the access token signature is invalid")},
+		{Name: "alg HS256 with the public key", Path: RouteProtected, Header: bearer(hs), Want: invalidToken("the signing algorithm is not accepted")},
+		{Name: "alg none", Path: RouteProtected, Header: bearer(none), Want: invalidToken("the signing algorithm is not accepted")},
+		{Name: "crit header", Path: RouteProtected, Header: bearer(m(nil, Header("crit", []string{"exp"}))), Want: invalidToken("the access token header is not supported")},
+		{Name: "unknown kid", Path: RouteProtected, Header: bearer(m(nil, Header("kid", "nope"))), Want: invalidToken("the signing key is not known")},
+		{Name: "expired", Path: RouteProtected, Header: bearer(m(Claims{"exp": now.Add(-time.Minute).Unix()})), Want: invalidToken("the access token has expired")},
+		{Name: "expired within leeway", Path: RouteProtected, Header: bearer(m(Claims{"exp": now.Add(-10 * time.Second).Unix()})), Want: ok(DefaultSubject)},
+		{Name: "no exp", Path: RouteProtected, Header: bearer(m(Claims{"exp": Omit})), Want: invalidToken("the access token lacks a required claim")},
+		{Name: "exp as string", Path: RouteProtected, Header: bearer(m(Claims{"exp": strconv.FormatInt(now.Add(time.Hour).Unix(), 10)})), Want: invalidToken("the access token is malformed")},
+		{Name: "nbf in the future", Path: RouteProtected, Header: bearer(m(Claims{"nbf": now.Add(time.Hour).Unix()})), Want: invalidToken("the access token is not valid yet")},
+		{Name: "iat in the future", Path: RouteProtected, Header: bearer(m(Claims{"iat": now.Add(time.Hour).Unix()})), Want: invalidToken("the access token was issued in the future")},
+		{Name: "wrong issuer", Path: RouteProtected, Header: bearer(m(Claims{"iss": i.URL + "/"})), Want: invalidToken("the access token issuer is not accepted")},
+		{Name: "wrong audience", Path: RouteProtected, Header: bearer(m(Claims{"aud": "other"})), Want: invalidToken("the access token audience is not accepted")},
+		{Name: "audience array", Path: RouteProtected, Header: bearer(m(Claims{"aud": []string{"other", DefaultAudience}})), Want: ok(DefaultSubject)},
+		{Name: "no audience, no client check", Path: RouteProtected, Header: bearer(m(Claims{"aud": Omit})), Want: invalidToken("the access token audience is not accepted")},
+		{Name: "cognito id token", Path: RouteProtected, Header: bearer(m(Claims{"token_use": "id"})), Want: invalidToken("the token is not an access token")},
+		{Name: "duplicate claim", Path: RouteProtected, Header: bearer(dup), Want: invalidToken("the access token is malformed")},
+		// §3 scopes
+		{Name: "scope present", Path: RouteRead, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "scope missing", Path: RouteRead, Header: bearer(update), Want: insufficient(ScopeRead)},
+		{Name: "scope case differs", Path: RouteRead, Header: bearer(m(Claims{"scope": "EXAMPLE:NOTE:READ"})), Want: insufficient(ScopeRead)},
+		{Name: "scope prefix is not the scope", Path: RouteRead, Header: bearer(m(Claims{"scope": ScopeRead + ":all"})), Want: insufficient(ScopeRead)},
+		{Name: "scp array", Path: RouteRead, Header: bearer(m(Claims{"scp": []string{ScopeRead}})), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "scope guard without token", Path: RouteRead, Want: Want{401, bare, noPerm, false}},
+		{Name: "scope guard with invalid token", Path: RouteRead, Header: bearer(forged), Want: invalidToken("the access token signature is invalid")},
+		{Name: "all-of met", Path: RouteAll, Header: bearer(readCreate), Want: ok(DefaultSubject, ScopeRead, ScopeCreate)},
+		{Name: "all-of half met", Path: RouteAll, Header: bearer(read), Want: insufficient(ScopeRead + " " + ScopeCreate)},
+		{Name: "any-of met by the second", Path: RouteAny, Header: bearer(update), Want: ok(DefaultSubject, ScopeUpdate)},
+		{Name: "any-of not met", Path: RouteAny, Header: bearer(m(Claims{"scope": ScopeCreate})), Want: insufficient(ScopeRead + " " + ScopeUpdate)},
+		{Name: "role present", Path: RouteRole, Header: bearer(m(Claims{"roles": []string{RoleAdmin}})), Want: ok(DefaultSubject)},
+		{Name: "role missing", Path: RouteRole, Header: bearer(read), Want: insufficient("")},
+		{Name: "guard alone authenticates", Path: RouteGuardOnly, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "guard alone without token", Path: RouteGuardOnly, Want: Want{401, bare, noPerm, false}},
+		// §5 optional authentication
+		{Name: "optional anonymous", Path: RouteOptional, Want: Want{Status: 200, Body: `{"anonymous":true}`}},
+		{Name: "optional with token", Path: RouteOptional, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "optional with bad token", Path: RouteOptional, Header: bearer(forged), Want: invalidToken("the access token signature is invalid")},
+		// §4 outage
+		{Name: "keys unreachable", Path: RouteOutage, Header: bearer(read), Want: Want{503, "",
+			`{"error":"temporarily_unavailable","error_description":"the signing keys cannot be fetched right now"}`, true}},
+	}
+}
+
+// dupClaimToken signs a payload with "exp" twice: first expired, then valid.
+// A decoder that keeps the last duplicate would accept it.
+func dupClaimToken(t testing.TB, i *Issuer) string {
+	k := i.SigningKey()
+	now := time.Now()
+	payload := `{"iss":"` + i.URL + `","aud":"` + DefaultAudience + `","sub":"` + DefaultSubject +
+		`","exp":` + strconv.FormatInt(now.Add(-time.Hour).Unix(), 10) +
+		`,"exp":` + strconv.FormatInt(now.Add(time.Hour).Unix(), 10) + `}`
+	tok, err := k.Sign(k.Alg, []byte(`{"alg":"`+k.Alg+`","kid":"`+k.ID+`"}`), []byte(payload))
+	if err != nil {
+		t.Fatalf("authtest: %v", err)
+	}
+	return tok
+}
+
+// Do sends one request to the application under test and returns its answer.
+type Do func(*http.Request) (*http.Response, error)
+
+// Run sends every case through do and checks the exact answer.
+func (c *Conformance) Run(t *testing.T, do Do) {
+	t.Helper()
+	for _, tc := range c.Cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			CheckCase(t, tc, do)
+		})
+	}
+}
+
+// Request builds the *http.Request of a case.
+func (tc Case) Request() *http.Request {
+	method := tc.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	target := tc.Path
+	if tc.Query != "" {
+		target += "?" + tc.Query
+	}
+	r := httptest.NewRequest(method, target, nil)
+	for k, vs := range tc.Header {
+		for _, v := range vs {
+			r.Header.Add(k, v)
+		}
+	}
+	return r
+}
+
+// CheckCase sends one case through do and checks status, challenge, body and Retry-After.
+func CheckCase(t testing.TB, tc Case, do Do) {
+	t.Helper()
+	resp, err := do(tc.Request())
+	if err != nil {
+		t.Fatalf("request: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != tc.Want.Status {
+		t.Errorf("status = %d, want %d (body %s)", resp.StatusCode, tc.Want.Status, body)
+	}
+	if got := resp.Header.Get("WWW-Authenticate"); got != tc.Want.Challenge {
+		t.Errorf("WWW-Authenticate = %q, want %q", got, tc.Want.Challenge)
+	}
+	if n := len(resp.Header.Values("WWW-Authenticate")); n > 1 {
+		t.Errorf("%d WWW-Authenticate fields, want at most one", n)
+	}
+	if !JSONEqual(body, []byte(tc.Want.Body)) {
+		t.Errorf("body = %s, want %s", body, tc.Want.Body)
+	}
+	ra := resp.Header.Get("Retry-After")
+	if tc.Want.RetryAfter {
+		if n, err := strconv.Atoi(ra); err != nil || n <= 0 {
+			t.Errorf("Retry-After = %q, want a positive number of seconds", ra)
+		}
+	} else if ra != "" {
+		t.Errorf("Retry-After = %q, want none", ra)
+	}
+	if tc.Want.Status >= 400 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("Content-Type = %q, want application/json", resp.Header.Get("Content-Type"))
+	}
+}
+
+// JSONEqual reports whether a and b hold the same JSON value.
+func JSONEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return bytes.Equal(a, b)
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return bytes.Equal(xa, ya)
+}

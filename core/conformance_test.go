@@ -1,0 +1,68 @@
+package core_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/jwksauth/jwksauth/core"
+	"github.com/jwksauth/jwksauth/core/authtest"
+)
+
+// netHTTPApp mounts the conformance routes on plain net/http, the reference
+// the framework adapters are held to.
+func netHTTPApp(c *authtest.Conformance) http.Handler {
+	respond := func(w http.ResponseWriter, r *http.Request, p *core.Principal) {
+		fromCtx, _ := core.PrincipalFromContext(r.Context())
+		status, body := authtest.Respond(p, fromCtx)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	}
+	guard := func(v *core.Verifier, req *core.Requirement, optional bool) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			var (
+				p   *core.Principal
+				err error
+			)
+			switch {
+			case req != nil:
+				p, err = v.Authorize(r.Context(), core.FromHTTP(r), nil, req)
+			case optional:
+				p, err = v.AuthenticateOptional(r.Context(), core.FromHTTP(r))
+			default:
+				p, err = v.Authenticate(r.Context(), core.FromHTTP(r))
+			}
+			if err != nil {
+				core.AsError(err).WriteHTTP(w)
+				return
+			}
+			if p != nil {
+				r = r.WithContext(core.WithPrincipal(r.Context(), p))
+			}
+			respond(w, r, p)
+		}
+	}
+	v := c.Verifier
+	mux := http.NewServeMux()
+	mux.Handle(authtest.RouteProtected, guard(v, nil, false))
+	mux.Handle(authtest.RouteOptional, guard(v, nil, true))
+	mux.Handle(authtest.RouteRead, guard(v, v.RequireScopes(authtest.ScopeRead), false))
+	mux.Handle(authtest.RouteAll, guard(v, v.RequireScopes(authtest.ScopeRead, authtest.ScopeCreate), false))
+	mux.Handle(authtest.RouteAny, guard(v, v.RequireAnyScope(authtest.ScopeRead, authtest.ScopeUpdate), false))
+	mux.Handle(authtest.RouteRole, guard(v, v.RequireRoles(authtest.RoleAdmin), false))
+	mux.Handle(authtest.RouteGuardOnly, guard(v, v.RequireScopes(authtest.ScopeRead), false))
+	mux.Handle(authtest.RouteSources, guard(c.Sources, nil, false))
+	mux.Handle(authtest.RouteOutage, guard(c.Outage, nil, false))
+	return mux
+}
+
+func TestConformanceNetHTTP(t *testing.T) {
+	c := authtest.NewConformance(t)
+	app := netHTTPApp(c)
+	c.Run(t, func(r *http.Request) (*http.Response, error) {
+		rec := httptest.NewRecorder()
+		app.ServeHTTP(rec, r)
+		return rec.Result(), nil
+	})
+}

@@ -1,0 +1,163 @@
+package core
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Credentials is how core reads the credential sources of one request.
+// Adapters implement it over their framework's request; FromHTTP implements
+// it over *http.Request. Core decides which sources to read: the query and
+// cookie are only asked for when enabled by WithQueryToken or WithCookieToken.
+type Credentials interface {
+	// Authorization returns every Authorization header field value, in order.
+	Authorization() []string
+	// Query returns every value of the named URL query parameter.
+	Query(name string) []string
+	// Cookie returns the named cookie's value and whether it was sent.
+	Cookie(name string) (string, bool)
+}
+
+// FromHTTP returns the Credentials of a net/http request.
+func FromHTTP(r *http.Request) Credentials { return httpCredentials{r} }
+
+type httpCredentials struct{ r *http.Request }
+
+func (h httpCredentials) Authorization() []string { return h.r.Header["Authorization"] }
+
+func (h httpCredentials) Query(name string) []string {
+	if h.r.URL == nil || h.r.URL.RawQuery == "" {
+		return nil
+	}
+	return h.r.URL.Query()[name]
+}
+
+func (h httpCredentials) Cookie(name string) (string, bool) {
+	c, err := h.r.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return c.Value, true
+}
+
+// extract returns the one bearer token of a request (contract §1).
+func (v *Verifier) extract(c Credentials) (string, error) {
+	var (
+		token string
+		found int
+	)
+	auth := c.Authorization()
+	if len(auth) > 1 {
+		return "", v.fail(ErrMultipleCredentials, nil)
+	}
+	if len(auth) == 1 {
+		t, ok, err := v.parseAuthorization(auth[0])
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			token, found = t, 1
+		}
+	}
+	if v.cfg.queryParam != "" {
+		q := c.Query(v.cfg.queryParam)
+		if len(q) > 0 {
+			if len(q) > 1 || found > 0 {
+				return "", v.fail(ErrMultipleCredentials, nil)
+			}
+			if err := v.checkToken(q[0]); err != nil {
+				return "", err
+			}
+			token, found = q[0], 1
+		}
+	}
+	if v.cfg.cookieName != "" {
+		if ck, ok := c.Cookie(v.cfg.cookieName); ok && ck != "" {
+			if found > 0 {
+				return "", v.fail(ErrMultipleCredentials, nil)
+			}
+			if err := v.checkToken(ck); err != nil {
+				return "", err
+			}
+			token, found = ck, 1
+		}
+	}
+	if found == 0 {
+		return "", v.fail(ErrNoCredentials, nil)
+	}
+	return token, nil
+}
+
+// parseAuthorization reads one Authorization value. ok is false for another
+// scheme (treated as no bearer credential).
+func (v *Verifier) parseAuthorization(h string) (token string, ok bool, err error) {
+	const scheme = "bearer"
+	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return "", false, nil
+	}
+	rest := h[len(scheme):]
+	if rest == "" {
+		return "", false, v.fail(ErrInvalidRequest, nil) // "Bearer" alone
+	}
+	if rest[0] != ' ' {
+		if isTokenChar(rest[0]) {
+			return "", false, nil // another scheme, such as "BearerX"
+		}
+		return "", false, v.fail(ErrInvalidRequest, nil) // tab or other separator
+	}
+	rest = strings.TrimLeft(rest, " ")
+	if rest == "" {
+		return "", false, v.fail(ErrInvalidRequest, nil)
+	}
+	if err := v.checkToken(rest); err != nil {
+		return "", false, err
+	}
+	return rest, true, nil
+}
+
+// checkToken applies the size cap first, then the b64token syntax of RFC 6750 §2.1.
+func (v *Verifier) checkToken(t string) error {
+	if len(t) > v.cfg.maxTokenSize {
+		return v.fail(ErrTokenTooLarge, nil)
+	}
+	if t == "" || !isB64Token(t) {
+		return v.fail(ErrInvalidRequest, nil)
+	}
+	return nil
+}
+
+// isB64Token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isB64Token(s string) bool {
+	i := 0
+	for i < len(s) && b64tokenChar[s[i]] {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for i < len(s) && s[i] == '=' {
+		i++
+	}
+	return i == len(s)
+}
+
+var b64tokenChar = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "-._~+/" {
+		t[c] = true
+	}
+	return t
+}()
+
+// isTokenChar reports whether b is an RFC 9110 tchar (part of a scheme name).
+func isTokenChar(b byte) bool {
+	return b64tokenChar[b] || strings.IndexByte("!#$%&'*^`|", b) >= 0
+}

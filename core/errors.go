@@ -1,0 +1,242 @@
+package core
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Sentinel errors. Every failure returned by a Verifier is an *Error whose
+// Unwrap chain contains exactly one of these, so callers classify failures
+// with errors.Is and never by message text. The messages are for logs; the
+// text sent to clients is the fixed Error.Description.
+var (
+	// ErrNoCredentials: the request carries no bearer credential at all.
+	ErrNoCredentials = errors.New("no bearer credential in the request")
+	// ErrInvalidRequest: the Authorization header (or another enabled source)
+	// is not a well-formed bearer credential.
+	ErrInvalidRequest = errors.New("malformed bearer credential")
+	// ErrMultipleCredentials: more than one credential, or more than one
+	// method, in one request (RFC 6750 §2).
+	ErrMultipleCredentials = errors.New("more than one bearer credential in the request")
+	// ErrTokenTooLarge: the token exceeds the configured size cap; it was not decoded.
+	ErrTokenTooLarge = errors.New("token exceeds the size cap")
+	// ErrTokenMalformed: the token is not three strict base64url segments
+	// holding a JSON header and a JSON object of claims.
+	ErrTokenMalformed = errors.New("malformed token")
+	// ErrUnsupportedHeader: the header asks for something the verifier will
+	// not do (a crit extension).
+	ErrUnsupportedHeader = errors.New("unsupported token header")
+	// ErrAlgorithmNotAllowed: the header's alg is not on the allow-list.
+	ErrAlgorithmNotAllowed = errors.New("signing algorithm not allowed")
+	// ErrUnknownKey: no key of the issuer's JWKS has the token's kid.
+	ErrUnknownKey = errors.New("unknown signing key")
+	// ErrKeyMismatch: the token's alg does not fit the key's type, curve or stated alg.
+	ErrKeyMismatch = errors.New("signing algorithm does not match the key")
+	// ErrSignatureInvalid: the signature does not verify.
+	ErrSignatureInvalid = errors.New("invalid token signature")
+	// ErrDuplicateClaim: a claim (or header parameter) name occurs twice.
+	ErrDuplicateClaim = errors.New("duplicate claim name")
+	// ErrClaimType: a registered claim has the wrong JSON type.
+	ErrClaimType = errors.New("claim has the wrong type")
+	// ErrMissingClaim: a required claim (exp) is absent.
+	ErrMissingClaim = errors.New("required claim missing")
+	// ErrTokenExpired: now is at or after exp plus leeway.
+	ErrTokenExpired = errors.New("token expired")
+	// ErrTokenNotYetValid: now is before nbf minus leeway.
+	ErrTokenNotYetValid = errors.New("token not valid yet")
+	// ErrIssuedInFuture: iat is more than the leeway in the future.
+	ErrIssuedInFuture = errors.New("token issued in the future")
+	// ErrIssuerInvalid: iss is not the configured issuer.
+	ErrIssuerInvalid = errors.New("issuer not accepted")
+	// ErrAudienceInvalid: aud holds no permitted audience, or is absent
+	// without a passing client-id check.
+	ErrAudienceInvalid = errors.New("audience not accepted")
+	// ErrClientInvalid: the token's client id is not permitted.
+	ErrClientInvalid = errors.New("client not accepted")
+	// ErrTokenType: the token is marked as something other than an access
+	// token (Cognito token_use, header typ, Keycloak typ).
+	ErrTokenType = errors.New("not an access token")
+	// ErrInsufficientScope: the token lacks a scope or role the route requires.
+	ErrInsufficientScope = errors.New("insufficient scope")
+	// ErrKeysUnavailable: the issuer's keys cannot be fetched and the token's
+	// key is not cached. Answered with 503 and Retry-After: an outage is not a bad token.
+	ErrKeysUnavailable = errors.New("signing keys unavailable")
+)
+
+// Error is the single error model of jwksauth. It knows its HTTP status,
+// its RFC 6750 error code, a fixed description safe to send to clients, the
+// exact WWW-Authenticate challenge and the JSON body. Adapters write it out;
+// they never decide it.
+type Error struct {
+	// Status is the HTTP status: 400, 401, 403 or 503.
+	Status int
+	// Code is the RFC 6750 error code ("invalid_request", "invalid_token",
+	// "insufficient_scope"), "temporarily_unavailable" for 503, or ""
+	// when the request carried no credential (RFC 6750 §3.1).
+	Code string
+	// Description is a fixed sentence; it never contains user input or key material.
+	Description string
+	// Scope lists the required scopes of an insufficient_scope error, space-separated.
+	Scope string
+	// RetryAfter is the number of seconds a client should wait (503 only).
+	RetryAfter int
+
+	challenge string
+	kind      error // one of the sentinels
+	cause     error // the precise cause, for logs; may be nil
+}
+
+// Error returns the sentinel's message, followed by the cause when there is one.
+func (e *Error) Error() string {
+	if e.cause != nil {
+		return e.kind.Error() + ": " + e.cause.Error()
+	}
+	return e.kind.Error()
+}
+
+// Unwrap returns the sentinel and, when present, the underlying cause.
+func (e *Error) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.kind, e.cause}
+	}
+	return []error{e.kind}
+}
+
+// Challenge returns the WWW-Authenticate value, or "" for a 503.
+func (e *Error) Challenge() string { return e.challenge }
+
+// Body returns the JSON body: {"error":"…","error_description":"…"}.
+// A request without credentials gets "error":"unauthorized", since RFC 6750
+// gives it no error code.
+func (e *Error) Body() []byte {
+	code := e.Code
+	if code == "" {
+		code = "unauthorized"
+	}
+	// Codes and descriptions are fixed ASCII without quotes or backslashes,
+	// so no escaping is needed.
+	return []byte(`{"error":"` + code + `","error_description":"` + e.Description + `"}`)
+}
+
+// Header returns the response headers of this error: WWW-Authenticate
+// (absent on 503), Retry-After (503 only), Content-Type and Cache-Control.
+// The map is freshly allocated.
+func (e *Error) Header() http.Header {
+	h := make(http.Header, 4)
+	if e.challenge != "" {
+		h.Set("WWW-Authenticate", e.challenge)
+	}
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	return h
+}
+
+// WriteHTTP writes the whole answer (headers, status, body) to w.
+func (e *Error) WriteHTTP(w http.ResponseWriter) {
+	dst := w.Header()
+	for k, v := range e.Header() {
+		dst[k] = v
+	}
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(e.Body())
+}
+
+// AsError returns err as an *Error. An error that is not one (which a
+// Verifier never returns) becomes a 401 invalid_token wrapping it, so an
+// unexpected failure still refuses the request.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if err == nil {
+		return nil
+	}
+	return newError("api", ErrTokenMalformed, err)
+}
+
+type errorClass struct {
+	status int
+	code   string
+	desc   string
+}
+
+var classes = map[error]errorClass{
+	ErrNoCredentials:       {http.StatusUnauthorized, "", "a bearer token is required"},
+	ErrInvalidRequest:      {http.StatusBadRequest, "invalid_request", "the bearer credential is malformed"},
+	ErrMultipleCredentials: {http.StatusBadRequest, "invalid_request", "only one bearer credential may be sent"},
+	ErrTokenTooLarge:       {http.StatusUnauthorized, "invalid_token", "the access token is too large"},
+	ErrTokenMalformed:      {http.StatusUnauthorized, "invalid_token", "the access token is malformed"},
+	ErrUnsupportedHeader:   {http.StatusUnauthorized, "invalid_token", "the access token header is not supported"},
+	ErrAlgorithmNotAllowed: {http.StatusUnauthorized, "invalid_token", "the signing algorithm is not accepted"},
+	ErrUnknownKey:          {http.StatusUnauthorized, "invalid_token", "the signing key is not known"},
+	ErrKeyMismatch:         {http.StatusUnauthorized, "invalid_token", "the signing algorithm does not match the key"},
+	ErrSignatureInvalid:    {http.StatusUnauthorized, "invalid_token", "the access token signature is invalid"},
+	ErrDuplicateClaim:      {http.StatusUnauthorized, "invalid_token", "the access token is malformed"},
+	ErrClaimType:           {http.StatusUnauthorized, "invalid_token", "the access token is malformed"},
+	ErrMissingClaim:        {http.StatusUnauthorized, "invalid_token", "the access token lacks a required claim"},
+	ErrTokenExpired:        {http.StatusUnauthorized, "invalid_token", "the access token has expired"},
+	ErrTokenNotYetValid:    {http.StatusUnauthorized, "invalid_token", "the access token is not valid yet"},
+	ErrIssuedInFuture:      {http.StatusUnauthorized, "invalid_token", "the access token was issued in the future"},
+	ErrIssuerInvalid:       {http.StatusUnauthorized, "invalid_token", "the access token issuer is not accepted"},
+	ErrAudienceInvalid:     {http.StatusUnauthorized, "invalid_token", "the access token audience is not accepted"},
+	ErrClientInvalid:       {http.StatusUnauthorized, "invalid_token", "the access token client is not accepted"},
+	ErrTokenType:           {http.StatusUnauthorized, "invalid_token", "the token is not an access token"},
+	ErrInsufficientScope:   {http.StatusForbidden, "insufficient_scope", "the access token lacks a required scope"},
+	ErrKeysUnavailable:     {http.StatusServiceUnavailable, "temporarily_unavailable", "the signing keys cannot be fetched right now"},
+}
+
+// newError builds the *Error for a sentinel. realm is quoted into the challenge.
+func newError(realm string, kind, cause error) *Error {
+	c, ok := classes[kind]
+	if !ok { // a programming error inside core; refuse rather than panic
+		kind, c = ErrTokenMalformed, classes[ErrTokenMalformed]
+	}
+	e := &Error{Status: c.status, Code: c.code, Description: c.desc, kind: kind, cause: cause}
+	if c.status != http.StatusServiceUnavailable {
+		e.challenge = challenge(realm, c.code, c.desc, "")
+	}
+	return e
+}
+
+func scopeError(realm, scope string, cause error) *Error {
+	e := newError(realm, ErrInsufficientScope, cause)
+	e.Scope = scope
+	e.challenge = challenge(realm, e.Code, "", scope)
+	return e
+}
+
+func unavailableError(cause error, retryAfter int) *Error {
+	e := newError("", ErrKeysUnavailable, cause)
+	e.RetryAfter = max(retryAfter, 1)
+	return e
+}
+
+// challenge renders a WWW-Authenticate value. The 403 form carries the
+// required scope instead of a description, as RFC 6750 §3 shows.
+func challenge(realm, code, desc, scope string) string {
+	var b strings.Builder
+	b.WriteString(`Bearer realm="`)
+	b.WriteString(realm)
+	b.WriteByte('"')
+	if code != "" {
+		b.WriteString(`, error="`)
+		b.WriteString(code)
+		b.WriteByte('"')
+	}
+	if scope != "" {
+		b.WriteString(`, scope="`)
+		b.WriteString(scope)
+		b.WriteByte('"')
+	} else if code != "" && desc != "" {
+		b.WriteString(`, error_description="`)
+		b.WriteString(desc)
+		b.WriteByte('"')
+	}
+	return b.String()
+}

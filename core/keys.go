@@ -1,0 +1,284 @@
+package core
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// keyKind is the one family of algorithms a JWKS key may verify.
+type keyKind uint8
+
+const (
+	kindRSA keyKind = iota + 1
+	kindP256
+	kindP384
+	kindP521
+	kindEd25519
+)
+
+type method struct {
+	m    jwt.SigningMethod
+	kind keyKind
+}
+
+// signingMethods are the only algorithms a verifier can ever accept: the
+// asymmetric ones. HS* and none are absent on purpose (RFC 8725 §3.1, §3.2).
+var signingMethods = map[string]method{
+	"RS256": {jwt.SigningMethodRS256, kindRSA},
+	"RS384": {jwt.SigningMethodRS384, kindRSA},
+	"RS512": {jwt.SigningMethodRS512, kindRSA},
+	"PS256": {jwt.SigningMethodPS256, kindRSA},
+	"PS384": {jwt.SigningMethodPS384, kindRSA},
+	"PS512": {jwt.SigningMethodPS512, kindRSA},
+	"ES256": {jwt.SigningMethodES256, kindP256},
+	"ES384": {jwt.SigningMethodES384, kindP384},
+	"ES512": {jwt.SigningMethodES512, kindP521},
+	"EdDSA": {jwt.SigningMethodEdDSA, kindEd25519},
+}
+
+// publicKey is one usable JWKS key. It is immutable; a refresh that returns
+// the same JWK text keeps the same *publicKey, so verified tokens stay cached.
+type publicKey struct {
+	kid  string
+	alg  string // the JWK's alg, "" when it states none
+	kind keyKind
+	key  any
+	raw  string
+}
+
+func (k *publicKey) fits(alg string, kind keyKind) bool {
+	return k.kind == kind && (k.alg == "" || k.alg == alg)
+}
+
+// keySet is an immutable snapshot of the issuer's keys.
+type keySet struct {
+	byKID     map[string][]*publicKey
+	only      *publicKey // the key of a one-key set, used for tokens without kid
+	fetchedAt time.Time
+	count     int
+}
+
+// lookup returns the key for kid that fits the algorithm's family.
+// found reports whether any key has that kid.
+func (s *keySet) lookup(kid string, kind keyKind, alg string) (k *publicKey, found bool) {
+	if kid == "" {
+		if s.only == nil {
+			return nil, false
+		}
+		if s.only.fits(alg, kind) {
+			return s.only, true
+		}
+		return nil, true
+	}
+	ks := s.byKID[kid]
+	for _, k := range ks {
+		if k.fits(alg, kind) {
+			return k, true
+		}
+	}
+	return nil, len(ks) > 0
+}
+
+func (s *keySet) contains(k *publicKey) bool {
+	if s == nil {
+		return false
+	}
+	if k.kid == "" {
+		return s.only == k
+	}
+	return slices.Contains(s.byKID[k.kid], k)
+}
+
+var (
+	errKeyUse       = errors.New("key is not for signatures")
+	errKeyType      = errors.New("unsupported key type")
+	errKeyAlg       = errors.New("key alg is not an accepted signature algorithm for its type")
+	errKeyTooSmall  = errors.New("RSA key shorter than 2048 bits")
+	errJWKSNotJSON  = errors.New("JWKS is not a JSON object")
+	errJWKSNoKeys   = errors.New(`JWKS has no "keys" array`)
+	errDuplicateKey = errors.New("duplicate member in JWK")
+)
+
+// skippedKey records why one JWK was not loaded.
+type skippedKey struct {
+	kid string
+	err error
+}
+
+// parseJWKS reads a JWK Set. Keys the verifier cannot use are skipped with a
+// reason (RFC 7517 §5); the rest of the set loads. x5u, x5c and jku are never
+// read: key material comes only from the JWK's own parameters. prev lets
+// unchanged keys keep their identity.
+func parseJWKS(body []byte, prev *keySet, now time.Time) (*keySet, []skippedKey, error) {
+	members, err := parseObject(string(body), nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", errJWKSNotJSON, err)
+	}
+	var keysRaw string
+	for _, m := range members {
+		if m.key == "keys" {
+			keysRaw = m.val
+		}
+	}
+	if keysRaw == "" || keysRaw[0] != '[' {
+		return nil, nil, errJWKSNoKeys
+	}
+	elems, err := splitArray(keysRaw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", errJWKSNoKeys, err)
+	}
+	set := &keySet{byKID: make(map[string][]*publicKey, len(elems)), fetchedAt: now}
+	var skipped []skippedKey
+	var all []*publicKey
+	for _, raw := range elems {
+		k, err := parseJWK(raw)
+		if err != nil {
+			skipped = append(skipped, skippedKey{kid: kidOf(raw), err: err})
+			continue
+		}
+		if prev != nil {
+			for _, old := range prev.byKID[k.kid] {
+				if old.raw == k.raw {
+					k = old
+				}
+			}
+			if k.kid == "" && prev.only != nil && prev.only.raw == k.raw {
+				k = prev.only
+			}
+		}
+		all = append(all, k)
+		if k.kid != "" {
+			set.byKID[k.kid] = append(set.byKID[k.kid], k)
+		}
+	}
+	if len(all) == 1 {
+		set.only = all[0]
+	}
+	set.count = len(all)
+	return set, skipped, nil
+}
+
+func kidOf(raw string) string {
+	ms, err := parseObject(raw, nil)
+	if err != nil {
+		return ""
+	}
+	for _, m := range ms {
+		if m.key == "kid" {
+			s, _ := jsonString(m.val)
+			return s
+		}
+	}
+	return ""
+}
+
+func parseJWK(raw string) (*publicKey, error) {
+	ms, err := parseObject(raw, nil)
+	if err != nil {
+		if errors.Is(err, ErrDuplicateClaim) {
+			return nil, errDuplicateKey
+		}
+		return nil, err
+	}
+	var m jwkset.JWKMarshal
+	strs := map[string]*string{"kty": (*string)(&m.KTY), "use": (*string)(&m.USE), "alg": (*string)(&m.ALG),
+		"kid": &m.KID, "crv": (*string)(&m.CRV), "n": &m.N, "e": &m.E, "x": &m.X, "y": &m.Y}
+	var keyOps []string
+	for _, mem := range ms {
+		if dst, ok := strs[mem.key]; ok {
+			s, ok := jsonString(mem.val)
+			if !ok {
+				return nil, fmt.Errorf("JWK member %q is not a string", mem.key)
+			}
+			*dst = s
+		}
+		if mem.key == "key_ops" {
+			var ok bool
+			if keyOps, ok = jsonStrings(mem.val, nil); !ok || mem.val[0] != '[' {
+				return nil, errors.New(`JWK member "key_ops" is not an array of strings`)
+			}
+		}
+	}
+	if m.USE != "" && m.USE != jwkset.UseSig {
+		return nil, errKeyUse
+	}
+	if keyOps != nil && !slices.Contains(keyOps, "verify") {
+		return nil, errKeyUse
+	}
+	switch m.KTY {
+	case jwkset.KtyRSA, jwkset.KtyEC, jwkset.KtyOKP:
+	default:
+		return nil, fmt.Errorf("%w %q", errKeyType, m.KTY)
+	}
+	// Only public parameters were copied into m: no x5u/x5c is ever read or
+	// fetched, and private members are ignored.
+	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
+	if err != nil {
+		return nil, err
+	}
+	k := &publicKey{kid: m.KID, alg: string(m.ALG), raw: raw}
+	switch pub := jwk.Key().(type) {
+	case *rsa.PublicKey:
+		if pub.N.BitLen() < 2048 {
+			return nil, errKeyTooSmall
+		}
+		k.kind, k.key = kindRSA, pub
+	case *ecdsa.PublicKey:
+		switch pub.Curve {
+		case elliptic.P256():
+			k.kind = kindP256
+		case elliptic.P384():
+			k.kind = kindP384
+		case elliptic.P521():
+			k.kind = kindP521
+		default:
+			return nil, errKeyType
+		}
+		k.key = pub
+	case ed25519.PublicKey:
+		k.kind, k.key = kindEd25519, pub
+	default:
+		return nil, fmt.Errorf("%w %T", errKeyType, pub)
+	}
+	if k.alg != "" {
+		meth, ok := signingMethods[k.alg]
+		if !ok || meth.kind != k.kind {
+			return nil, errKeyAlg
+		}
+	}
+	return k, nil
+}
+
+// splitArray returns the raw elements of a JSON array (already validated).
+func splitArray(raw string) ([]string, error) {
+	var out []string
+	i := skipWS(raw, 1)
+	if i < len(raw) && raw[i] == ']' {
+		return out, nil
+	}
+	for i < len(raw) {
+		end, err := skipValue(raw, i, 1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, raw[i:end])
+		i = skipWS(raw, end)
+		if i < len(raw) && raw[i] == ']' {
+			return out, nil
+		}
+		if i >= len(raw) || raw[i] != ',' {
+			return nil, errJSONSyntax
+		}
+		i = skipWS(raw, i+1)
+	}
+	return nil, errJSONSyntax
+}

@@ -1,0 +1,401 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Option configures a Verifier. Options are applied in order; a later option
+// overrides an earlier one, so a provider preset can be refined afterwards.
+type Option func(*config)
+
+// Defaults. Each is also stated on the option that changes it.
+const (
+	DefaultLeeway           = 30 * time.Second
+	MaxLeeway               = 5 * time.Minute
+	DefaultMaxTokenSize     = 16 << 10
+	DefaultRealm            = "api"
+	DefaultCooldown         = 30 * time.Second
+	DefaultRefreshInterval  = time.Hour
+	DefaultMinRefresh       = 10 * time.Second
+	DefaultMaxRefresh       = 24 * time.Hour
+	DefaultMaxStale         = 24 * time.Hour
+	DefaultFetchTimeout     = 10 * time.Second
+	DefaultMaxJWKSSize      = 1 << 20
+	DefaultTokenCacheSize   = 10000
+	DefaultTokenCacheBytes  = 32 << 20
+	defaultQueryParameter   = "access_token"
+	defaultDiscoveryTimeout = DefaultFetchTimeout
+)
+
+// DefaultAlgorithms is the allow-list used when WithAlgorithms is not given.
+// HMAC algorithms and "none" are never accepted for JWKS keys.
+var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+type config struct {
+	issuer          string
+	issuerAliases   []string
+	jwksURL         string
+	audiences       []string
+	clientIDs       []string
+	clientIDClaims  []string
+	insecureNoAud   bool
+	insecureHTTP    bool
+	algorithms      []string
+	leeway          time.Duration
+	scopeClaims     []string
+	roleClaims      []string
+	requireATJWT    bool
+	payloadTyp      string
+	maxTokenSize    int
+	realm           string
+	queryParam      string
+	cookieName      string
+	httpClient      *http.Client
+	cooldown        time.Duration
+	refreshInterval time.Duration
+	minRefresh      time.Duration
+	maxRefresh      time.Duration
+	maxStale        time.Duration
+	fetchTimeout    time.Duration
+	maxJWKSSize     int64
+	cacheEntries    int
+	cacheBytes      int64
+	logger          *slog.Logger
+	hooks           Hooks
+	now             func() time.Time
+	errs            []error
+}
+
+func defaultConfig() *config {
+	return &config{
+		clientIDClaims:  []string{"client_id", "azp"},
+		algorithms:      slices.Clone(DefaultAlgorithms),
+		leeway:          DefaultLeeway,
+		scopeClaims:     []string{"scope", "scp"},
+		maxTokenSize:    DefaultMaxTokenSize,
+		realm:           DefaultRealm,
+		cooldown:        DefaultCooldown,
+		refreshInterval: DefaultRefreshInterval,
+		minRefresh:      DefaultMinRefresh,
+		maxRefresh:      DefaultMaxRefresh,
+		maxStale:        DefaultMaxStale,
+		fetchTimeout:    DefaultFetchTimeout,
+		maxJWKSSize:     DefaultMaxJWKSSize,
+		cacheEntries:    DefaultTokenCacheSize,
+		cacheBytes:      DefaultTokenCacheBytes,
+		now:             time.Now,
+	}
+}
+
+func (c *config) fail(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf(format, args...))
+}
+
+// WithIssuer sets the issuer. Required. A token's iss must equal it exactly:
+// no trailing-slash or case folding (Auth0 and Entra v1 issuers end in "/").
+// Unless WithJWKSURL is given, the JWKS location is discovered from
+// {issuer}/.well-known/openid-configuration, whose "issuer" must equal this
+// value. The URL must be https, except on a loopback host or with WithInsecureHTTP.
+func WithIssuer(issuer string) Option {
+	return func(c *config) { c.issuer = issuer }
+}
+
+// WithIssuerAliases adds exact iss values accepted besides the issuer, for
+// providers that write their issuer two ways (Google: "accounts.google.com").
+// The keys still come from the issuer's JWKS. Default: none.
+func WithIssuerAliases(aliases ...string) Option {
+	return func(c *config) { c.issuerAliases = append(c.issuerAliases, aliases...) }
+}
+
+// WithJWKSURL sets the JWKS location explicitly and skips discovery.
+// Default: discovered from the issuer. Must be https except on loopback or
+// with WithInsecureHTTP.
+func WithJWKSURL(u string) Option {
+	return func(c *config) { c.jwksURL = u }
+}
+
+// WithAudiences sets the permitted audiences: a token's aud (string or
+// array) must contain one of them. A token whose aud is present but holds
+// none of them is refused, whatever its client. Default: none, in which case
+// WithClientIDs is required (or WithInsecureSkipAudience).
+func WithAudiences(aud ...string) Option {
+	return func(c *config) { c.audiences = append(c.audiences, aud...) }
+}
+
+// WithClientIDs sets the permitted client ids. When set, every token's
+// client id (the first present of the client-id claims, by default
+// client_id then azp) must be one of them, and a token without aud passes the
+// audience rule only through this check — the shape of Cognito access
+// tokens. Default: none.
+func WithClientIDs(ids ...string) Option {
+	return func(c *config) { c.clientIDs = append(c.clientIDs, ids...) }
+}
+
+// WithClientIDClaims sets, in order of preference, the claims read as the
+// token's client id. Default: client_id, azp. Okta uses cid, Entra v1 appid.
+func WithClientIDClaims(names ...string) Option {
+	return func(c *config) { c.clientIDClaims = slices.Clone(names) }
+}
+
+// WithInsecureSkipAudience turns off both the audience and the client-id
+// check. Any token of the issuer, minted for any API, is then accepted.
+// Only for issuers that serve a single API. Default: off.
+func WithInsecureSkipAudience() Option {
+	return func(c *config) { c.insecureNoAud = true }
+}
+
+// WithInsecureHTTP permits plain-http issuer and JWKS URLs on non-loopback
+// hosts. Keys fetched over http can be replaced by anyone on the path.
+// Default: off (loopback http is always allowed, for tests and development).
+func WithInsecureHTTP() Option {
+	return func(c *config) { c.insecureHTTP = true }
+}
+
+// WithAlgorithms restricts the accepted signing algorithms. The allow-list
+// is checked before any key lookup. Only asymmetric algorithms are
+// possible: "none" and HS256/384/512 are refused by New whatever is given
+// here. Default: DefaultAlgorithms.
+func WithAlgorithms(algs ...string) Option {
+	return func(c *config) { c.algorithms = slices.Clone(algs) }
+}
+
+// WithLeeway sets the clock skew tolerated for exp, nbf and iat.
+// Default 30 s; at most MaxLeeway (5 min); negative values are refused.
+func WithLeeway(d time.Duration) Option {
+	return func(c *config) { c.leeway = d }
+}
+
+// WithScopeClaims sets the claims read as scopes. A claim may be a
+// space-separated string or an array of strings; a dotted name reaches into
+// nested objects ("realm_access.roles"). Any other type refuses the token.
+// Default: scope, scp. Auth0 RBAC: add "permissions".
+func WithScopeClaims(names ...string) Option {
+	return func(c *config) { c.scopeClaims = slices.Clone(names) }
+}
+
+// WithRoleClaims sets the claims read as roles, with the same rules as
+// WithScopeClaims. Default: none. Entra: "roles"; Keycloak:
+// "realm_access.roles"; Cognito: "cognito:groups".
+func WithRoleClaims(names ...string) Option {
+	return func(c *config) { c.roleClaims = slices.Clone(names) }
+}
+
+// WithRequireATJWT requires the header typ to be "at+jwt" or
+// "application/at+jwt" (RFC 9068, compared case-insensitively). This is
+// what stops an ID token of the same issuer passing as an access token, for
+// providers that type their tokens. Default: off, since Okta, Entra, Cognito
+// and Keycloak do not send it.
+func WithRequireATJWT() Option {
+	return func(c *config) { c.requireATJWT = true }
+}
+
+// WithMaxTokenSize sets the token size cap in bytes. Larger tokens are
+// refused before any decoding or crypto. Default 16 KiB; at least 1 KiB.
+func WithMaxTokenSize(n int) Option {
+	return func(c *config) { c.maxTokenSize = n }
+}
+
+// WithRealm sets the realm of the WWW-Authenticate challenge. Default "api".
+// Printable ASCII without '"' and '\'.
+func WithRealm(realm string) Option {
+	return func(c *config) { c.realm = realm }
+}
+
+// WithQueryToken accepts a token in the URL query parameter access_token.
+// Tokens in URLs end up in logs and browser history (RFC 9700 §4.3.2), so
+// this is off by default. A request may still use only one method.
+func WithQueryToken() Option {
+	return func(c *config) { c.queryParam = defaultQueryParameter }
+}
+
+// WithCookieToken accepts a token in the named cookie. Cookie credentials
+// are sent by browsers automatically: protect state-changing routes against
+// CSRF when you enable this. Default: off.
+func WithCookieToken(name string) Option {
+	return func(c *config) {
+		c.cookieName = name
+		if name == "" {
+			c.fail("jwksauth: WithCookieToken needs a cookie name")
+		}
+	}
+}
+
+// WithHTTPClient sets the client for discovery and JWKS fetches. Its
+// Timeout, if set, applies besides the fetch timeout. Default: a client with
+// the fetch timeout and no redirects to other hosts' plain http.
+func WithHTTPClient(client *http.Client) Option {
+	return func(c *config) { c.httpClient = client }
+}
+
+// WithUnknownKIDCooldown sets how often a token with an unknown kid may
+// cause a JWKS refresh. Requests arriving within the cooldown fail at once
+// rather than wait. Default 30 s; at least 1 s.
+func WithUnknownKIDCooldown(d time.Duration) Option {
+	return func(c *config) { c.cooldown = d }
+}
+
+// WithRefreshInterval sets the background refresh interval used when the
+// JWKS answer has no Cache-Control max-age. Default 1 h.
+func WithRefreshInterval(d time.Duration) Option {
+	return func(c *config) { c.refreshInterval = d }
+}
+
+// WithRefreshBounds sets the floor and ceiling applied to a provider's
+// Cache-Control max-age. Default 10 s and 24 h.
+func WithRefreshBounds(floor, ceiling time.Duration) Option {
+	return func(c *config) { c.minRefresh, c.maxRefresh = floor, ceiling }
+}
+
+// WithMaxStaleness sets how long cached keys keep verifying while the JWKS
+// endpoint cannot be reached. After that, requests answer 503. Default 24 h.
+func WithMaxStaleness(d time.Duration) Option {
+	return func(c *config) { c.maxStale = d }
+}
+
+// WithFetchTimeout sets the timeout of one discovery or JWKS fetch. Default 10 s.
+func WithFetchTimeout(d time.Duration) Option {
+	return func(c *config) { c.fetchTimeout = d }
+}
+
+// WithMaxJWKSSize caps the JWKS (and discovery) body in bytes; a larger
+// answer is refused and the last good keys are kept. Default 1 MiB.
+func WithMaxJWKSSize(n int64) Option {
+	return func(c *config) { c.maxJWKSSize = n }
+}
+
+// WithTokenCache bounds the verified-token cache: at most entries tokens and
+// bytes bytes of cached claims. A hit re-checks exp and nbf against the
+// clock and that the signing key is still in the JWKS; failures are never
+// cached. Default 10,000 entries and 32 MiB.
+func WithTokenCache(entries int, bytes int64) Option {
+	return func(c *config) { c.cacheEntries, c.cacheBytes = entries, bytes }
+}
+
+// WithoutTokenCache turns the verified-token cache off: every request
+// verifies the signature. Default: the cache is on.
+func WithoutTokenCache() Option {
+	return func(c *config) { c.cacheEntries, c.cacheBytes = 0, 0 }
+}
+
+// WithLogger sets the logger for key refreshes, skipped keys and refresh
+// failures. Token failures are not logged (they are reported through
+// Hooks.OnVerify). Default: slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+// WithHooks installs observation hooks, for metrics. Default: none.
+func WithHooks(h Hooks) Option {
+	return func(c *config) { c.hooks = h }
+}
+
+// WithClock sets the clock used for time claims and cache expiry. For tests.
+// Default: time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.now = now }
+}
+
+func (c *config) validate() error {
+	errs := slices.Clone(c.errs)
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf("jwksauth: "+format, args...)) }
+	if c.issuer == "" {
+		add("an issuer is required (WithIssuer)")
+	} else if err := checkURL(c.issuer, c.insecureHTTP); err != nil {
+		add("issuer: %v", err)
+	}
+	if c.jwksURL != "" {
+		if err := checkURL(c.jwksURL, c.insecureHTTP); err != nil {
+			add("JWKS URL: %v", err)
+		}
+	}
+	if len(c.audiences) == 0 && len(c.clientIDs) == 0 && !c.insecureNoAud {
+		add("permitted audiences or client ids are required (WithAudiences, WithClientIDs; WithInsecureSkipAudience turns both off)")
+	}
+	if slices.Contains(c.audiences, "") || slices.Contains(c.clientIDs, "") {
+		add("an empty audience or client id is not allowed")
+	}
+	if len(c.clientIDClaims) == 0 && len(c.clientIDs) > 0 {
+		add("client ids are configured but no client-id claim is")
+	}
+	if len(c.algorithms) == 0 {
+		add("the algorithm allow-list is empty")
+	}
+	for _, a := range c.algorithms {
+		if _, ok := signingMethods[a]; !ok {
+			add("algorithm %q is not accepted for JWKS keys (asymmetric algorithms only)", a)
+		}
+	}
+	if c.leeway < 0 || c.leeway > MaxLeeway {
+		add("leeway %v outside 0..%v", c.leeway, MaxLeeway)
+	}
+	if c.maxTokenSize < 1024 {
+		add("token size cap %d below 1024 bytes", c.maxTokenSize)
+	}
+	if !headerSafe(c.realm) || c.realm == "" {
+		add("realm must be printable ASCII without quote or backslash")
+	}
+	for _, n := range slices.Concat(c.scopeClaims, c.roleClaims, c.clientIDClaims) {
+		if n == "" || strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".") || strings.Contains(n, "..") {
+			add("invalid claim name %q", n)
+		}
+	}
+	if c.cooldown < time.Second {
+		add("unknown-kid cooldown below 1s")
+	}
+	if c.minRefresh <= 0 || c.maxRefresh < c.minRefresh || c.refreshInterval <= 0 {
+		add("refresh interval and bounds must be positive, floor <= ceiling")
+	}
+	if c.maxStale <= 0 || c.fetchTimeout <= 0 || c.maxJWKSSize <= 0 {
+		add("staleness, fetch timeout and JWKS size cap must be positive")
+	}
+	if c.cacheEntries < 0 || c.cacheBytes < 0 {
+		add("token cache bounds must not be negative")
+	}
+	if c.now == nil {
+		add("clock is nil")
+	}
+	return errors.Join(errs...)
+}
+
+// checkURL accepts absolute https URLs, and http ones on loopback hosts or when insecure.
+func checkURL(raw string, insecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("not a URL")
+	}
+	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	}
+	if u.Scheme == "http" && !insecure && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("%q uses plain http on a non-loopback host (WithInsecureHTTP allows it)", raw)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// headerSafe reports whether s may stand inside a quoted-string of a
+// challenge: printable ASCII without '"' and '\'.
+func headerSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b < 0x20 || b > 0x7e || b == '"' || b == '\\' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,95 @@
+package core
+
+import (
+	"errors"
+	"slices"
+	"strings"
+)
+
+// Requirement is what a route demands of a verified token: all of a set of
+// scopes (or roles), or any of them. Build one with the Verifier's Require…
+// methods; adapters turn it into a route guard. Matching is exact and
+// case-sensitive: "note:read" is not "note:read:all".
+type Requirement struct {
+	realm  string
+	values []string
+	any    bool
+	roles  bool
+	scope  string // space-separated values, for the challenge
+	err    error
+}
+
+// RequireScopes requires every one of scopes.
+func (v *Verifier) RequireScopes(scopes ...string) *Requirement {
+	return v.requirement(scopes, false, false)
+}
+
+// RequireAnyScope requires at least one of scopes.
+func (v *Verifier) RequireAnyScope(scopes ...string) *Requirement {
+	return v.requirement(scopes, true, false)
+}
+
+// RequireRoles requires every one of roles (read from WithRoleClaims).
+func (v *Verifier) RequireRoles(roles ...string) *Requirement {
+	return v.requirement(roles, false, true)
+}
+
+// RequireAnyRole requires at least one of roles.
+func (v *Verifier) RequireAnyRole(roles ...string) *Requirement {
+	return v.requirement(roles, true, true)
+}
+
+var errBadRequirement = errors.New("jwksauth: a requirement needs at least one value, each non-empty printable ASCII without space, quote or backslash")
+
+func (v *Verifier) requirement(values []string, any, roles bool) *Requirement {
+	r := &Requirement{realm: v.cfg.realm, values: slices.Clone(values), any: any, roles: roles}
+	if len(values) == 0 {
+		r.err = errBadRequirement
+	}
+	for _, s := range values {
+		if s == "" || strings.Contains(s, " ") || !headerSafe(s) {
+			r.err = errBadRequirement
+		}
+	}
+	if r.err != nil {
+		// Fail closed: a guard that cannot be met refuses every request.
+		v.log.Error("jwksauth: invalid route requirement; the route refuses every request", "values", values)
+	} else if !roles {
+		r.scope = strings.Join(values, " ")
+	}
+	return r
+}
+
+// Err reports a requirement that was built wrong (no values, or a value
+// that cannot be a scope). Such a requirement refuses every request.
+func (r *Requirement) Err() error { return r.err }
+
+// Check returns nil when p meets the requirement, else a 403 *Error with
+// error="insufficient_scope" and, for scopes, scope="<required scopes>".
+// A nil p is refused as a request without credentials.
+func (r *Requirement) Check(p *Principal) error {
+	if p == nil {
+		return newError(r.realm, ErrNoCredentials, nil)
+	}
+	if r.err == nil && r.met(p) {
+		return nil
+	}
+	return scopeError(r.realm, r.scope, r.err)
+}
+
+func (r *Requirement) met(p *Principal) bool {
+	have := p.Scopes
+	if r.roles {
+		have = p.Roles
+	}
+	for _, want := range r.values {
+		ok := slices.Contains(have, want)
+		if ok && r.any {
+			return true
+		}
+		if !ok && !r.any {
+			return false
+		}
+	}
+	return !r.any
+}

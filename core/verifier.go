@@ -1,0 +1,506 @@
+package core
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"time"
+	"unsafe"
+)
+
+// Verifier verifies bearer tokens of one issuer against its JWKS. It is safe
+// for concurrent use; create one per issuer and share it between routers.
+type Verifier struct {
+	cfg   *config
+	keys  *keyCache
+	cache *tokenCache
+	log   *slog.Logger
+	algs  map[string]method
+
+	scopePaths, rolePaths [][]string // dotted claim names, split
+}
+
+// RefreshInfo describes one JWKS fetch, for Hooks.OnRefresh.
+type RefreshInfo struct {
+	URL      string
+	Reason   string // "scheduled" or "unknown kid"
+	Keys     int    // usable keys loaded (0 on failure)
+	Skipped  int    // keys skipped as unusable
+	Err      error  // nil on success; the last good keys were kept otherwise
+	Duration time.Duration
+}
+
+// VerifyInfo describes one verification, for Hooks.OnVerify.
+type VerifyInfo struct {
+	Err      error // nil when the token was accepted; classify with errors.Is
+	CacheHit bool  // answered from the verified-token cache
+}
+
+// Hooks observe a Verifier, for metrics. Every field is optional. Hooks run
+// synchronously on the request or refresh goroutine: keep them cheap.
+type Hooks struct {
+	OnRefresh    func(RefreshInfo)
+	OnKeySkipped func(kid string, reason error)
+	OnUnknownKID func()
+	OnCooldown   func()
+	OnVerify     func(VerifyInfo)
+}
+
+// New validates the options and returns a Verifier. It never blocks on the
+// network: keys are discovered and fetched in the background, retried with
+// backoff while the provider is down, and refreshed until ctx is cancelled
+// or Close is called. Until keys arrive, requests answer 503. Use Ready to
+// wait for the first key set.
+func New(ctx context.Context, opts ...Option) (*Verifier, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o(cfg)
+		}
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.logger
+	if log == nil {
+		log = slog.Default()
+	}
+	v := &Verifier{cfg: cfg, log: log, algs: make(map[string]method, len(cfg.algorithms))}
+	for _, a := range cfg.algorithms {
+		v.algs[a] = signingMethods[a]
+	}
+	v.scopePaths = splitPaths(cfg.scopeClaims)
+	v.rolePaths = splitPaths(cfg.roleClaims)
+	v.cache = newTokenCache(cfg.cacheEntries, cfg.cacheBytes)
+	v.keys = newKeyCache(ctx, cfg, log)
+	return v, nil
+}
+
+func splitPaths(names []string) [][]string {
+	out := make([][]string, len(names))
+	for i, n := range names {
+		out[i] = strings.Split(n, ".")
+	}
+	return out
+}
+
+// Close stops the background refresh and waits for it to end. Verify keeps
+// working with the keys already loaded.
+func (v *Verifier) Close() error {
+	v.keys.close()
+	return nil
+}
+
+// Ready waits until the first key set has loaded, or ctx ends; then it
+// returns the last fetch error.
+func (v *Verifier) Ready(ctx context.Context) error { return v.keys.waitReady(ctx) }
+
+// Issuer returns the configured issuer.
+func (v *Verifier) Issuer() string { return v.cfg.issuer }
+
+// Realm returns the realm of the WWW-Authenticate challenges.
+func (v *Verifier) Realm() string { return v.cfg.realm }
+
+func (v *Verifier) fail(kind, cause error) error { return newError(v.cfg.realm, kind, cause) }
+
+// Authenticate reads the one bearer credential of a request (contract §1)
+// and verifies it. The error is always an *Error.
+func (v *Verifier) Authenticate(ctx context.Context, c Credentials) (*Principal, error) {
+	token, err := v.extract(c)
+	if err != nil {
+		v.observe(err, false)
+		return nil, err
+	}
+	return v.Verify(ctx, token)
+}
+
+// AuthenticateOptional is Authenticate for routes open to anonymous callers:
+// a request with no credential returns (nil, nil). A credential that is
+// present but malformed or invalid is still refused.
+func (v *Verifier) AuthenticateOptional(ctx context.Context, c Credentials) (*Principal, error) {
+	p, err := v.Authenticate(ctx, c)
+	if err != nil && errors.Is(err, ErrNoCredentials) {
+		return nil, nil
+	}
+	return p, err
+}
+
+// Authorize is the one call behind a route guard: it authenticates the
+// request unless p is already its verified principal, then checks r.
+func (v *Verifier) Authorize(ctx context.Context, c Credentials, p *Principal, r *Requirement) (*Principal, error) {
+	if p == nil {
+		var err error
+		if p, err = v.Authenticate(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.Check(p); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func (v *Verifier) observe(err error, hit bool) {
+	if h := v.cfg.hooks.OnVerify; h != nil {
+		h(VerifyInfo{Err: err, CacheHit: hit})
+	}
+}
+
+// Verify verifies one token (a compact JWS) and returns its principal. The
+// error is always an *Error. Checks, in order: size cap; three strict
+// base64url segments; header (crit refused, alg on the allow-list); key by
+// kid (refreshing the JWKS for an unknown kid, within the cooldown); key and
+// alg binding; signature; then, only for a genuine signature, strict claims
+// (duplicates, types), exp/nbf/iat with leeway, iss, audience and client,
+// token type.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error) {
+	if len(token) > v.cfg.maxTokenSize {
+		err := v.fail(ErrTokenTooLarge, nil)
+		v.observe(err, false)
+		return nil, err
+	}
+	now := v.cfg.now()
+	var sum [32]byte
+	if v.cache != nil {
+		sum = tokenSum(token)
+		if e := v.cache.get(&sum); e != nil {
+			if v.timeValid(e.p, now) == nil && v.keys.usable(now).contains(e.key) {
+				v.observe(nil, true)
+				return e.p, nil
+			}
+			v.cache.remove(&sum, e)
+		}
+	}
+	p, key, err := v.verify(ctx, token, now)
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			err = v.fail(err, nil)
+		}
+		v.observe(err, false)
+		return nil, err
+	}
+	if v.cache != nil {
+		v.cache.put(&sum, p, key)
+	}
+	v.observe(nil, false)
+	return p, nil
+}
+
+var b64 = base64.RawURLEncoding.Strict()
+
+func decodeSegment(s string) ([]byte, error) {
+	// The decoder skips \r and \n; a token must not contain them.
+	if s == "" || strings.ContainsAny(s, "\r\n") {
+		return nil, ErrTokenMalformed
+	}
+	out := make([]byte, b64.DecodedLen(len(s)))
+	n, err := b64.Decode(out, []byte(s))
+	if err != nil {
+		return nil, ErrTokenMalformed
+	}
+	return out[:n], nil
+}
+
+func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+type header struct {
+	alg, kid, typ string
+}
+
+func (v *Verifier) parseHeader(seg string) (header, error) {
+	var h header
+	raw, err := decodeSegment(seg)
+	if err != nil {
+		return h, err
+	}
+	var buf [8]member
+	ms, err := parseObject(bytesString(raw), buf[:0])
+	if err != nil {
+		if errors.Is(err, ErrDuplicateClaim) {
+			return h, ErrDuplicateClaim
+		}
+		return h, ErrTokenMalformed
+	}
+	hasAlg := false
+	for _, m := range ms {
+		var ok bool
+		switch m.key {
+		case "alg":
+			h.alg, ok = jsonString(m.val)
+			hasAlg = true
+		case "kid":
+			h.kid, ok = jsonString(m.val)
+		case "typ":
+			h.typ, ok = jsonString(m.val)
+		case "crit":
+			// RFC 7515 §4.1.11: extensions this verifier does not
+			// understand make the JWS invalid; it understands none.
+			return h, ErrUnsupportedHeader
+		default:
+			// jku, x5u, jwk, x5c and everything else are never used.
+			ok = true
+		}
+		if !ok {
+			return h, ErrTokenMalformed
+		}
+	}
+	if !hasAlg {
+		return h, ErrTokenMalformed
+	}
+	return h, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Principal, *publicKey, error) {
+	d1 := strings.IndexByte(token, '.')
+	if d1 < 0 {
+		return nil, nil, ErrTokenMalformed
+	}
+	d2 := strings.IndexByte(token[d1+1:], '.')
+	if d2 < 0 {
+		return nil, nil, ErrTokenMalformed
+	}
+	d2 += d1 + 1
+	if strings.IndexByte(token[d2+1:], '.') >= 0 {
+		return nil, nil, ErrTokenMalformed
+	}
+	h, err := v.parseHeader(token[:d1])
+	if err != nil {
+		return nil, nil, err
+	}
+	meth, ok := v.algs[h.alg]
+	if !ok {
+		return nil, nil, ErrAlgorithmNotAllowed
+	}
+	key, err := v.keys.lookup(ctx, h.kid, h.alg, meth.kind, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	sig, err := decodeSegment(token[d2+1:])
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := meth.m.Verify(token[:d2], sig, key.key); err != nil {
+		return nil, nil, v.fail(ErrSignatureInvalid, err)
+	}
+	payload, err := decodeSegment(token[d1+1 : d2])
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := v.claims(payload, h, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.KeyID, p.Algorithm = key.kid, h.alg
+	return p, key, nil
+}
+
+// claims decodes the payload strictly and applies every claim rule.
+func (v *Verifier) claims(payload []byte, h header, now time.Time) (*Principal, error) {
+	cfg := v.cfg
+	var buf [24]member
+	ms, err := parseObject(bytesString(payload), buf[:0])
+	if err != nil {
+		if errors.Is(err, ErrDuplicateClaim) {
+			return nil, ErrDuplicateClaim
+		}
+		return nil, ErrTokenMalformed
+	}
+	p := &Principal{raw: payload}
+	var (
+		hasExp, hasIat, hasAud, hasIss bool
+		iat                            float64
+		tokenUse, typ                  string
+		hasTokenUse, hasTyp            bool
+		clientRank                     = len(cfg.clientIDClaims)
+	)
+	for _, m := range ms {
+		ok := true
+		switch m.key {
+		case "iss":
+			p.Issuer, ok = jsonString(m.val)
+			hasIss = true
+		case "sub":
+			p.Subject, ok = jsonString(m.val)
+		case "jti":
+			p.ID, ok = jsonString(m.val)
+		case "aud":
+			p.Audience, ok = jsonStrings(m.val, nil)
+			hasAud = true
+		case "exp":
+			p.exp, ok = jsonNumber(m.val)
+			hasExp = true
+		case "nbf":
+			p.nbf, ok = jsonNumber(m.val)
+			p.hasNbf = true
+		case "iat":
+			iat, ok = jsonNumber(m.val)
+			hasIat = true
+		case "token_use":
+			tokenUse, ok = jsonString(m.val)
+			hasTokenUse = true
+		case "typ":
+			if cfg.payloadTyp != "" {
+				typ, ok = jsonString(m.val)
+				hasTyp = true
+			}
+		}
+		if !ok {
+			return nil, ErrClaimType
+		}
+		for rank, name := range cfg.clientIDClaims {
+			if m.key == name && rank < clientRank {
+				id, ok := jsonString(m.val)
+				if !ok {
+					return nil, ErrClaimType
+				}
+				p.ClientID, clientRank = id, rank
+			}
+		}
+		for _, path := range v.scopePaths {
+			if path[0] == m.key {
+				if p.Scopes, err = collect(p.Scopes, m.val, path[1:]); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for _, path := range v.rolePaths {
+			if path[0] == m.key {
+				if p.Roles, err = collect(p.Roles, m.val, path[1:]); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+
+	// Time.
+	if !hasExp {
+		return nil, ErrMissingClaim
+	}
+	p.ExpiresAt = unixTime(p.exp)
+	if p.hasNbf {
+		p.NotBefore = unixTime(p.nbf)
+	}
+	if hasIat {
+		p.IssuedAt = unixTime(iat)
+		if iat > seconds(now)+cfg.leeway.Seconds() {
+			return nil, ErrIssuedInFuture
+		}
+	}
+	if err := v.timeValid(p, now); err != nil {
+		return nil, err
+	}
+
+	// Issuer.
+	if !hasIss || (p.Issuer != cfg.issuer && !slices.Contains(cfg.issuerAliases, p.Issuer)) {
+		return nil, ErrIssuerInvalid
+	}
+
+	// Audience and client.
+	if !cfg.insecureNoAud {
+		if hasAud {
+			if !intersects(p.Audience, cfg.audiences) {
+				return nil, ErrAudienceInvalid
+			}
+		} else if len(cfg.clientIDs) == 0 {
+			return nil, ErrAudienceInvalid
+		}
+		if len(cfg.clientIDs) > 0 && (p.ClientID == "" || !slices.Contains(cfg.clientIDs, p.ClientID)) {
+			return nil, ErrClientInvalid
+		}
+	}
+
+	// Token type.
+	if hasTokenUse && tokenUse != "access" {
+		return nil, ErrTokenType
+	}
+	if cfg.requireATJWT && !strings.EqualFold(h.typ, "at+jwt") && !strings.EqualFold(h.typ, "application/at+jwt") {
+		return nil, ErrTokenType
+	}
+	if cfg.payloadTyp != "" && (!hasTyp || !strings.EqualFold(typ, cfg.payloadTyp)) {
+		return nil, ErrTokenType
+	}
+	return p, nil
+}
+
+// timeValid applies exp and nbf with leeway. It runs on every cache hit too.
+func (v *Verifier) timeValid(p *Principal, now time.Time) error {
+	n, lw := seconds(now), v.cfg.leeway.Seconds()
+	if !(n < p.exp+lw) {
+		return ErrTokenExpired
+	}
+	if p.hasNbf && n < p.nbf-lw {
+		return ErrTokenNotYetValid
+	}
+	return nil
+}
+
+func seconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+func unixTime(f float64) time.Time {
+	if f > 1e15 || f < -1e15 {
+		f = math.Copysign(1e15, f)
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9))
+}
+
+func intersects(have, want []string) bool {
+	for _, h := range have {
+		if slices.Contains(want, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// collect appends the values of a scope or role claim: a space-separated
+// string or an array of strings, reached through nested objects by path.
+// Any other shape refuses the token.
+func collect(dst []string, raw string, path []string) ([]string, error) {
+	for _, name := range path {
+		ms, err := parseObject(raw, nil)
+		if err != nil {
+			if errors.Is(err, ErrDuplicateClaim) {
+				return dst, ErrDuplicateClaim
+			}
+			return dst, ErrClaimType
+		}
+		raw = ""
+		for _, m := range ms {
+			if m.key == name {
+				raw = m.val
+			}
+		}
+		if raw == "" {
+			return dst, nil
+		}
+	}
+	if raw[0] == '"' {
+		s, ok := jsonString(raw)
+		if !ok {
+			return dst, ErrClaimType
+		}
+		for f := range strings.SplitSeq(s, " ") {
+			if f != "" && !slices.Contains(dst, f) {
+				dst = append(dst, f)
+			}
+		}
+		return dst, nil
+	}
+	start := len(dst)
+	vals, ok := jsonStrings(raw, nil)
+	if !ok || raw[0] != '[' {
+		return dst[:start], ErrClaimType
+	}
+	for _, s := range vals {
+		if s != "" && !slices.Contains(dst, s) {
+			dst = append(dst, s)
+		}
+	}
+	return dst, nil
+}

@@ -1,0 +1,2 @@
+// Package echoauth is being written.
+package echoauth

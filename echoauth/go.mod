@@ -1,0 +1,3 @@
+module github.com/jwksauth/jwksauth/echoauth
+
+go 1.25

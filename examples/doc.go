@@ -1,0 +1,2 @@
+// Package examples is being written.
+package examples

@@ -1,0 +1,3 @@
+module github.com/jwksauth/jwksauth/examples
+
+go 1.25

@@ -1,0 +1,2 @@
+// Package fiberauth is being written.
+package fiberauth

@@ -1,0 +1,3 @@
+module github.com/jwksauth/jwksauth/fiberauth
+
+go 1.25

@@ -1,0 +1,2 @@
+// Package ginauth is being written.
+package ginauth

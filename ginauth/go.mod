@@ -1,0 +1,3 @@
+module github.com/jwksauth/jwksauth/ginauth
+
+go 1.25
