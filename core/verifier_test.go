@@ -1,0 +1,521 @@
+package core_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jwksauth/jwksauth/core"
+	"github.com/jwksauth/jwksauth/core/authtest"
+)
+
+// newVerifier builds a verifier against iss with the given extra options and
+// waits for its keys.
+func newVerifier(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
+	t.Helper()
+	all := append([]core.Option{core.WithIssuer(iss.URL)}, opts...)
+	v, err := core.New(context.Background(), all...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = v.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := v.Ready(ctx); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+	return v
+}
+
+func wantErr(t *testing.T, err, sentinel error, status int) {
+	t.Helper()
+	if !errors.Is(err, sentinel) {
+		t.Fatalf("err = %v, want %v", err, sentinel)
+	}
+	var e *core.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("err %T is not a *core.Error", err)
+	}
+	if e.Status != status {
+		t.Fatalf("status = %d, want %d", e.Status, status)
+	}
+}
+
+func TestNewRejectsUnsafeConfiguration(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []core.Option
+		want string
+	}{
+		{"no issuer", []core.Option{core.WithAudiences("a")}, "issuer is required"},
+		{"no audience nor client", []core.Option{core.WithIssuer("https://id.example.com")}, "audiences or client ids"},
+		{"http issuer off loopback", []core.Option{core.WithIssuer("http://id.example.com"), core.WithAudiences("a")}, "plain http"},
+		{"http jwks off loopback", []core.Option{core.WithIssuer("https://id.example.com"), core.WithJWKSURL("http://keys.example.com/jwks"), core.WithAudiences("a")}, "plain http"},
+		{"relative issuer", []core.Option{core.WithIssuer("/issuer"), core.WithAudiences("a")}, "absolute"},
+		{"HS256 allowed", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithAlgorithms("RS256", "HS256")}, `"HS256"`},
+		{"none allowed", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithAlgorithms("none")}, `"none"`},
+		{"empty allow-list", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithAlgorithms()}, "allow-list is empty"},
+		{"leeway too large", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithLeeway(time.Hour)}, "leeway"},
+		{"negative leeway", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithLeeway(-time.Second)}, "leeway"},
+		{"tiny size cap", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithMaxTokenSize(10)}, "size cap"},
+		{"realm with quote", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithRealm(`a"b`)}, "realm"},
+		{"empty audience", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("")}, "empty audience"},
+		{"empty cookie name", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithCookieToken("")}, "cookie name"},
+		{"bad claim path", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithScopeClaims("a..b")}, "claim name"},
+		{"cooldown too short", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithUnknownKIDCooldown(time.Millisecond)}, "cooldown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := core.New(context.Background(), tt.opts...)
+			if err == nil {
+				_ = v.Close()
+				t.Fatal("New accepted the configuration")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewAllowsInsecureSwitchesByName(t *testing.T) {
+	v, err := core.New(context.Background(), core.WithIssuer("http://id.example.com"),
+		core.WithInsecureHTTP(), core.WithInsecureSkipAudience(), core.WithFetchTimeout(10*time.Millisecond))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	_ = v.Close()
+}
+
+func TestPrincipalFields(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	v := newVerifier(t, iss, core.WithAudiences("api"), core.WithRoleClaims("realm_access.roles"))
+	exp := time.Now().Add(time.Hour).Truncate(time.Second)
+	tok := iss.MustMint(t, authtest.Claims{
+		"aud": []string{"api", "other"}, "scope": "a b a", "scp": []string{"c", "b"}, "client_id": "cli", "azp": "ignored",
+		"exp": exp.Unix(), "nbf": exp.Add(-2 * time.Hour).Unix(), "jti": "j1",
+		"realm_access": map[string]any{"roles": []string{"admin"}}, "custom": map[string]any{"tenant": "t1"},
+	})
+	p, err := v.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"subject", p.Subject, authtest.DefaultSubject},
+		{"issuer", p.Issuer, iss.URL},
+		{"audience", fmt.Sprint(p.Audience), "[api other]"},
+		{"scopes deduplicated in order", fmt.Sprint(p.Scopes), "[a b c]"},
+		{"roles from nested claim", fmt.Sprint(p.Roles), "[admin]"},
+		{"client_id before azp", p.ClientID, "cli"},
+		{"jti", p.ID, "j1"},
+		{"exp", p.ExpiresAt.Equal(exp), true},
+		{"nbf", p.NotBefore.Equal(exp.Add(-2 * time.Hour)), true},
+		{"kid", p.KeyID, iss.SigningKey().ID},
+		{"alg", p.Algorithm, "RS256"},
+		{"HasScope", p.HasScope("c") && !p.HasScope("C"), true},
+		{"HasRole", p.HasRole("admin"), true},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	type custom struct {
+		Custom struct {
+			Tenant string `json:"tenant"`
+		} `json:"custom"`
+	}
+	cl, err := core.DecodeClaims[custom](p)
+	if err != nil || cl.Custom.Tenant != "t1" {
+		t.Fatalf("DecodeClaims = %+v, %v", cl, err)
+	}
+	raw := p.Claims()
+	raw[0] = 'X' // a copy: the principal must not change
+	if p.Claims()[0] != '{' {
+		t.Fatal("Claims returned the principal's own bytes")
+	}
+}
+
+func TestContextHelpers(t *testing.T) {
+	if p, ok := core.PrincipalFromContext(context.Background()); ok || p != nil {
+		t.Fatal("empty context yields a principal")
+	}
+	if _, ok := core.PrincipalFromContext(core.WithPrincipal(context.Background(), nil)); ok {
+		t.Fatal("a nil principal is reported as present")
+	}
+	want := &core.Principal{Subject: "s"}
+	got, ok := core.PrincipalFromContext(core.WithPrincipal(context.Background(), want))
+	if !ok || got != want {
+		t.Fatalf("got %v, %v", got, ok)
+	}
+}
+
+func TestAudienceAndClientRules(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	type mode struct {
+		name string
+		opts []core.Option
+	}
+	audOnly := mode{"audience only", []core.Option{core.WithAudiences("api")}}
+	clientOnly := mode{"client only", []core.Option{core.WithClientIDs("app1")}}
+	both := mode{"audience and client", []core.Option{core.WithAudiences("api"), core.WithClientIDs("app1")}}
+	insecure := mode{"insecure skip", []core.Option{core.WithInsecureSkipAudience()}}
+	tests := []struct {
+		mode   mode
+		claims authtest.Claims
+		want   error // nil: accepted
+	}{
+		{audOnly, authtest.Claims{"aud": "api"}, nil},
+		{audOnly, authtest.Claims{"aud": []string{"x", "api"}}, nil},
+		{audOnly, authtest.Claims{"aud": "API"}, core.ErrAudienceInvalid},
+		{audOnly, authtest.Claims{"aud": []string{}}, core.ErrAudienceInvalid},
+		{audOnly, authtest.Claims{"aud": authtest.Omit}, core.ErrAudienceInvalid},
+		{audOnly, authtest.Claims{"aud": 5}, core.ErrClaimType},
+		{clientOnly, authtest.Claims{"aud": authtest.Omit, "client_id": "app1"}, nil},
+		{clientOnly, authtest.Claims{"aud": authtest.Omit, "azp": "app1"}, nil},
+		{clientOnly, authtest.Claims{"aud": authtest.Omit, "client_id": "app2"}, core.ErrClientInvalid},
+		{clientOnly, authtest.Claims{"aud": authtest.Omit}, core.ErrClientInvalid},
+		{clientOnly, authtest.Claims{"aud": "app1", "client_id": "app1"}, core.ErrAudienceInvalid},
+		{both, authtest.Claims{"aud": "api", "client_id": "app1"}, nil},
+		{both, authtest.Claims{"aud": "api", "client_id": "app2"}, core.ErrClientInvalid},
+		{both, authtest.Claims{"aud": "other", "client_id": "app1"}, core.ErrAudienceInvalid},
+		{both, authtest.Claims{"aud": authtest.Omit, "client_id": "app1"}, nil},
+		{both, authtest.Claims{"aud": "api", "client_id": 7}, core.ErrClaimType},
+		{insecure, authtest.Claims{"aud": "anything"}, nil},
+		{insecure, authtest.Claims{"aud": authtest.Omit}, nil},
+	}
+	verifiers := map[string]*core.Verifier{}
+	for _, tt := range tests {
+		name := fmt.Sprintf("%s/%v", tt.mode.name, tt.claims)
+		t.Run(name, func(t *testing.T) {
+			v, ok := verifiers[tt.mode.name]
+			if !ok {
+				v = newVerifier(t, iss, tt.mode.opts...)
+				verifiers[tt.mode.name] = v
+			}
+			_, err := v.Verify(context.Background(), iss.MustMint(t, tt.claims))
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			wantErr(t, err, tt.want, http.StatusUnauthorized)
+		})
+	}
+}
+
+func TestTimeClaimsAndLeeway(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	now := time.Now()
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithLeeway(5*time.Second),
+		core.WithoutTokenCache())
+	tests := []struct {
+		name   string
+		claims authtest.Claims
+		want   error
+	}{
+		{"exp in the future", authtest.Claims{"exp": now.Add(time.Minute).Unix()}, nil},
+		{"exp within leeway", authtest.Claims{"exp": now.Add(-2 * time.Second).Unix()}, nil},
+		{"exp beyond leeway", authtest.Claims{"exp": now.Add(-10 * time.Second).Unix()}, core.ErrTokenExpired},
+		{"exp fractional", authtest.Claims{"exp": float64(now.Add(time.Minute).UnixMilli()) / 1000}, nil},
+		{"exp missing", authtest.Claims{"exp": authtest.Omit}, core.ErrMissingClaim},
+		{"exp null", authtest.Claims{"exp": nil}, core.ErrClaimType},
+		{"exp string", authtest.Claims{"exp": "9999999999"}, core.ErrClaimType},
+		{"nbf within leeway", authtest.Claims{"nbf": now.Add(2 * time.Second).Unix()}, nil},
+		{"nbf beyond leeway", authtest.Claims{"nbf": now.Add(time.Minute).Unix()}, core.ErrTokenNotYetValid},
+		{"iat within leeway", authtest.Claims{"iat": now.Add(2 * time.Second).Unix()}, nil},
+		{"iat beyond leeway", authtest.Claims{"iat": now.Add(time.Minute).Unix()}, core.ErrIssuedInFuture},
+		{"iat as string", authtest.Claims{"iat": "now"}, core.ErrClaimType},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := v.Verify(context.Background(), iss.MustMint(t, tt.claims))
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			wantErr(t, err, tt.want, http.StatusUnauthorized)
+		})
+	}
+}
+
+func TestIssuerMatchesExactly(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithIssuerAliases("127.0.0.1-alias"))
+	for _, tt := range []struct {
+		iss  any
+		want error
+	}{
+		{iss.URL, nil},
+		{"127.0.0.1-alias", nil},
+		{iss.URL + "/", core.ErrIssuerInvalid},
+		{strings.ToUpper(iss.URL), core.ErrIssuerInvalid},
+		{authtest.Omit, core.ErrIssuerInvalid},
+		{42, core.ErrClaimType},
+	} {
+		t.Run(fmt.Sprint(tt.iss), func(t *testing.T) {
+			_, err := v.Verify(context.Background(), iss.MustMint(t, authtest.Claims{"iss": tt.iss}))
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			wantErr(t, err, tt.want, http.StatusUnauthorized)
+		})
+	}
+}
+
+func TestTokenTypeChecks(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	plain := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience))
+	typed := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithRequireATJWT())
+	tests := []struct {
+		name   string
+		v      *core.Verifier
+		claims authtest.Claims
+		typ    any
+		want   error
+	}{
+		{"token_use access", plain, authtest.Claims{"token_use": "access"}, "JWT", nil},
+		{"token_use id", plain, authtest.Claims{"token_use": "id"}, "JWT", core.ErrTokenType},
+		{"token_use not a string", plain, authtest.Claims{"token_use": 1}, "JWT", core.ErrClaimType},
+		{"at+jwt required and sent", typed, nil, "at+jwt", nil},
+		{"at+jwt any case", typed, nil, "AT+JWT", nil},
+		{"application/at+jwt", typed, nil, "application/at+jwt", nil},
+		{"plain JWT refused", typed, nil, "JWT", core.ErrTokenType},
+		{"typ absent refused", typed, nil, authtest.Omit, core.ErrTokenType},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.v.Verify(context.Background(), iss.MustMint(t, tt.claims, authtest.Header("typ", tt.typ)))
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			wantErr(t, err, tt.want, http.StatusUnauthorized)
+		})
+	}
+}
+
+func TestAlgorithmAllowListAndKeyBinding(t *testing.T) {
+	for _, alg := range authtest.Algorithms {
+		t.Run(alg, func(t *testing.T) {
+			iss := authtest.MustIssuer(t, authtest.WithAlgorithm(alg))
+			v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience))
+			p, err := v.Verify(context.Background(), iss.MustMint(t, nil))
+			if err != nil || p.Algorithm != alg {
+				t.Fatalf("Verify = %v, %v", p, err)
+			}
+			only := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithAlgorithms(otherAlg(alg)))
+			_, err = only.Verify(context.Background(), iss.MustMint(t, nil))
+			wantErr(t, err, core.ErrAlgorithmNotAllowed, http.StatusUnauthorized)
+		})
+	}
+}
+
+func otherAlg(alg string) string {
+	if alg == "ES256" {
+		return "ES384"
+	}
+	return "ES256"
+}
+
+func TestRequirements(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithRoleClaims("roles"))
+	p, err := v.Verify(context.Background(), iss.MustMint(t, authtest.Claims{"scope": "a b", "roles": []string{"r1"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		r    *core.Requirement
+		ok   bool
+		ch   string
+	}{
+		{"all met", v.RequireScopes("a", "b"), true, ""},
+		{"all half met", v.RequireScopes("a", "c"), false, `Bearer realm="api", error="insufficient_scope", scope="a c"`},
+		{"any met", v.RequireAnyScope("c", "b"), true, ""},
+		{"any not met", v.RequireAnyScope("c", "d"), false, `Bearer realm="api", error="insufficient_scope", scope="c d"`},
+		{"role met", v.RequireRoles("r1"), true, ""},
+		{"role not met", v.RequireAnyRole("r2"), false, `Bearer realm="api", error="insufficient_scope"`},
+		{"empty requirement refuses", v.RequireScopes(), false, `Bearer realm="api", error="insufficient_scope"`},
+		{"invalid scope refuses", v.RequireScopes(`a"b`), false, `Bearer realm="api", error="insufficient_scope"`},
+		{"scope with space refuses", v.RequireScopes("a b"), false, `Bearer realm="api", error="insufficient_scope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.r.Check(p)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			wantErr(t, err, core.ErrInsufficientScope, http.StatusForbidden)
+			if got := core.AsError(err).Challenge(); got != tt.ch {
+				t.Fatalf("challenge = %q, want %q", got, tt.ch)
+			}
+		})
+	}
+	if v.RequireScopes().Err() == nil || v.RequireScopes("x").Err() != nil {
+		t.Fatal("Requirement.Err does not report a bad requirement")
+	}
+	wantErr(t, v.RequireScopes("a").Check(nil), core.ErrNoCredentials, http.StatusUnauthorized)
+}
+
+func TestAuthenticateOptional(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience))
+	r, _ := http.NewRequest(http.MethodGet, "/", nil)
+	p, err := v.AuthenticateOptional(context.Background(), core.FromHTTP(r))
+	if p != nil || err != nil {
+		t.Fatalf("anonymous = %v, %v", p, err)
+	}
+	r.Header.Set("Authorization", "Bearer not-a-jwt")
+	_, err = v.AuthenticateOptional(context.Background(), core.FromHTTP(r))
+	wantErr(t, err, core.ErrTokenMalformed, http.StatusUnauthorized)
+}
+
+func TestErrorModel(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithRealm("notes"))
+	_, err := v.Verify(context.Background(), iss.MustMint(t, authtest.Claims{"exp": time.Now().Add(-time.Hour).Unix()}))
+	e := core.AsError(err)
+	if e.Challenge() != `Bearer realm="notes", error="invalid_token", error_description="the access token has expired"` {
+		t.Fatalf("challenge = %q", e.Challenge())
+	}
+	if string(e.Body()) != `{"error":"invalid_token","error_description":"the access token has expired"}` {
+		t.Fatalf("body = %s", e.Body())
+	}
+	h := e.Header()
+	if h.Get("Content-Type") != "application/json" || h.Get("Cache-Control") != "no-store" || h.Get("Retry-After") != "" {
+		t.Fatalf("headers = %v", h)
+	}
+	if !errors.Is(err, core.ErrTokenExpired) || strings.Contains(e.Description, iss.URL) {
+		t.Fatalf("classification or leak: %v", err)
+	}
+	if got := core.AsError(errors.New("boom")); got.Status != http.StatusUnauthorized {
+		t.Fatalf("foreign error mapped to %d", got.Status)
+	}
+	if core.AsError(nil) != nil {
+		t.Fatal("AsError(nil) != nil")
+	}
+}
+
+func TestTokenCache(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	var hits, misses atomic.Int64
+	clock := struct {
+		sync.Mutex
+		t time.Time
+	}{t: time.Now()}
+	now := func() time.Time { clock.Lock(); defer clock.Unlock(); return clock.t }
+	advance := func(d time.Duration) { clock.Lock(); clock.t = clock.t.Add(d); clock.Unlock() }
+	hooks := core.Hooks{OnVerify: func(i core.VerifyInfo) {
+		if i.Err == nil && i.CacheHit {
+			hits.Add(1)
+		} else if i.Err == nil {
+			misses.Add(1)
+		}
+	}}
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithHooks(hooks), core.WithClock(now),
+		core.WithLeeway(0))
+	tok := iss.MustMint(t, authtest.Claims{"exp": now().Add(time.Minute).Unix()})
+	for range 3 {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if hits.Load() != 2 || misses.Load() != 1 {
+		t.Fatalf("hits %d misses %d, want 2 and 1", hits.Load(), misses.Load())
+	}
+	t.Run("expiry while cached", func(t *testing.T) {
+		advance(2 * time.Minute)
+		_, err := v.Verify(context.Background(), tok)
+		wantErr(t, err, core.ErrTokenExpired, http.StatusUnauthorized)
+	})
+	t.Run("failures are not cached", func(t *testing.T) {
+		bad := tok[:len(tok)-4] + "AAAA"
+		for range 2 {
+			_, err := v.Verify(context.Background(), bad)
+			if !errors.Is(err, core.ErrSignatureInvalid) && !errors.Is(err, core.ErrTokenMalformed) {
+				t.Fatalf("err = %v", err)
+			}
+		}
+	})
+}
+
+func TestTokenCacheDropsRemovedKeys(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	iss.SetCacheControl("max-age=0")
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithRefreshBounds(20*time.Millisecond, time.Second))
+	old := iss.SigningKey()
+	tok := iss.MustMint(t, nil)
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iss.Rotate("RS256"); err != nil {
+		t.Fatal(err)
+	}
+	iss.Retire(old.ID)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := v.Verify(context.Background(), tok)
+		if errors.Is(err, core.ErrUnknownKey) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("token of a removed key still accepted after refreshes: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := v.Verify(context.Background(), iss.MustMint(t, nil)); err != nil {
+		t.Fatalf("new key refused: %v", err)
+	}
+}
+
+func TestTokenCacheBoundAndConcurrency(t *testing.T) {
+	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
+	// 32 shards: a bound of 64 entries keeps at most 2 per shard.
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithTokenCache(64, 1<<20))
+	toks := make([]string, 300)
+	for i := range toks {
+		toks[i] = iss.MustMint(t, authtest.Claims{"jti": fmt.Sprint(i)})
+	}
+	var wg sync.WaitGroup
+	var failures atomic.Int64
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range toks {
+				if _, err := v.Verify(context.Background(), toks[(i+w*7)%len(toks)]); err != nil {
+					failures.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if failures.Load() != 0 {
+		t.Fatalf("%d valid tokens refused under concurrency", failures.Load())
+	}
+	if n := core.TokenCacheLen(v); n > 64 || n == 0 {
+		t.Fatalf("cache holds %d entries, want 1..64", n)
+	}
+}
