@@ -32,11 +32,11 @@ func ExampleVerifier_Verify() {
 	p, err := v.Verify(ctx, token)
 	fmt.Println(p.Subject, p.Scopes, err)
 
-	_, err = v.Verify(ctx, token+"x")
-	fmt.Println(errors.Is(err, core.ErrSignatureInvalid))
+	_, err = v.Verify(ctx, "not-a-token")
+	fmt.Println(core.AsError(err).Status, errors.Is(err, core.ErrTokenMalformed))
 	// Output:
 	// user-123 [example:note:read] <nil>
-	// true
+	// 401 true
 }
 
 // The whole HTTP decision for a net/http request: credential, token, scope.
