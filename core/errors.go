@@ -40,7 +40,8 @@ var (
 	ErrDuplicateClaim = errors.New("duplicate claim name")
 	// ErrClaimType: a registered claim has the wrong JSON type.
 	ErrClaimType = errors.New("claim has the wrong type")
-	// ErrMissingClaim: a required claim (exp) is absent.
+	// ErrMissingClaim: a required claim (exp, or one named by
+	// WithRequiredClaims or a provider preset) is absent.
 	ErrMissingClaim = errors.New("required claim missing")
 	// ErrTokenExpired: now is at or after exp plus leeway.
 	ErrTokenExpired = errors.New("token expired")

@@ -54,6 +54,7 @@ type config struct {
 	roleClaims      []string
 	requireATJWT    bool
 	payloadTyp      string
+	requiredClaims  []string
 	maxTokenSize    int
 	realm           string
 	queryParam      string
@@ -195,6 +196,17 @@ func WithRoleClaims(names ...string) Option {
 // and Keycloak do not send it.
 func WithRequireATJWT() Option {
 	return func(c *config) { c.requireATJWT = true }
+}
+
+// WithRequiredClaims names top-level claims every token must carry, whatever
+// their value; a token lacking one is refused with ErrMissingClaim. Names
+// are taken literally (no dotted paths), so namespaced claims such as
+// "https://example.com/tenant" work. Use it for claims that mark an access
+// token (RFC 9068 requires client_id, sub, iat and jti; Okta access tokens
+// carry cid, Entra ones azp or appid, ID tokens do not). Presence only: no
+// value is checked. Default: none (exp is always required).
+func WithRequiredClaims(names ...string) Option {
+	return func(c *config) { c.requiredClaims = append(c.requiredClaims, names...) }
 }
 
 // WithMaxTokenSize sets the token size cap in bytes. Larger tokens are
@@ -346,6 +358,9 @@ func (c *config) validate() error {
 		if n == "" || strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".") || strings.Contains(n, "..") {
 			add("invalid claim name %q", n)
 		}
+	}
+	if slices.Contains(c.requiredClaims, "") {
+		add("an empty required claim name is not allowed")
 	}
 	if c.cooldown < time.Second {
 		add("unknown-kid cooldown below 1s")

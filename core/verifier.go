@@ -414,6 +414,13 @@ func (v *Verifier) claims(payload []byte, h header, now time.Time) (*Principal, 
 		}
 	}
 
+	// Claims the configuration requires (WithRequiredClaims, presets).
+	for _, name := range cfg.requiredClaims {
+		if !slices.ContainsFunc(ms, func(m member) bool { return m.key == name }) {
+			return nil, ErrMissingClaim
+		}
+	}
+
 	// Token type.
 	if hasTokenUse && tokenUse != "access" {
 		return nil, ErrTokenType
