@@ -1,0 +1,11 @@
+// Package e2e holds the end-to-end tests of jwksauth against a real OpenID
+// provider: panva's oidc-provider (see oidcprovider/README.md), started on
+// loopback, issues JWT access tokens by client credentials (RS256, PS256,
+// ES256, EdDSA), and the three example apps, started through their
+// environment-configured entry point, answer over real HTTP. The tests
+// include a key rotation in the middle of the run.
+//
+// The provider needs node and oidcprovider/node_modules (`make e2e-deps`
+// runs npm ci). Without them the tests are skipped, or fail when the CI
+// environment variable is set.
+package e2e
