@@ -1,0 +1,189 @@
+package fiberauth
+
+import (
+	"context"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/jwksauth/jwksauth/core"
+)
+
+// PrincipalKey is the c.Locals key under which Middleware and the guards
+// store the verified *core.Principal. Prefer Principal, or
+// core.PrincipalFromContext on c.UserContext(), to reading it directly.
+// Locals vanish when the handler returns (fasthttp reuses the context):
+// keep the *core.Principal, which is immutable, never the *fiber.Ctx.
+const PrincipalKey = "jwksauth.principal"
+
+// Option configures Middleware and Require.
+type Option func(*config)
+
+type config struct {
+	onError  func(*fiber.Ctx, *core.Error) error
+	skip     func(*fiber.Ctx) bool
+	optional bool
+}
+
+func newConfig(opts []Option) *config {
+	cfg := &config{onError: WriteError}
+	for _, o := range opts {
+		if o != nil {
+			o(cfg)
+		}
+	}
+	return cfg
+}
+
+// WithErrorHandler replaces the answer to a refused request. h receives
+// core's *core.Error, which already holds the status, the WWW-Authenticate
+// challenge and the JSON body; h must write the response, or return an
+// error for the app's fiber.Config.ErrorHandler to render. Whatever h does, no later
+// handler runs.
+//
+// Default: WriteError (core's status, headers and body). A nil h keeps the
+// default. Security: a custom handler should keep the status and the
+// challenge, which RFC 6750 clients rely on, and should not echo the
+// error's cause (err.Error()) to clients: it is meant for logs.
+func WithErrorHandler(h func(c *fiber.Ctx, err *core.Error) error) Option {
+	return func(cfg *config) {
+		if h != nil {
+			cfg.onError = h
+		}
+	}
+}
+
+// WithSkipper lets requests for which s returns true pass without any
+// authentication or authorization: no principal is stored for them.
+//
+// Default: none, every request is checked. Security: a skipped request is
+// unauthenticated; make s match exactly the public requests (for example by
+// c.Route().Path, the route pattern, not a prefix of the raw URL).
+func WithSkipper(s func(c *fiber.Ctx) bool) Option {
+	return func(cfg *config) { cfg.skip = s }
+}
+
+// Optional makes Middleware accept requests that carry no credential at
+// all: they continue anonymously, without a principal. A credential that is
+// present but malformed or invalid is still refused (core.AuthenticateOptional).
+//
+// Default: off, a credential is required. Optional has no effect on the
+// guards (RequireScopes, RequireAnyScope, Require): a guard always needs a
+// verified principal.
+func Optional() Option {
+	return func(cfg *config) { cfg.optional = true }
+}
+
+// WriteError is the default error handler: it writes err's status, its
+// headers (core's Header(): WWW-Authenticate, Retry-After, Content-Type,
+// Cache-Control) and its JSON Body(). It returns nil unless the response
+// cannot be written, so the app's ErrorHandler does not render the refusal
+// a second time.
+func WriteError(c *fiber.Ctx, err *core.Error) error {
+	h := &c.Response().Header
+	for k, vs := range err.Header() {
+		h.Del(k)
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	return c.Status(err.Status).Send(err.Body())
+}
+
+// Middleware authenticates every request with v: it reads the one bearer
+// credential, verifies it and stores the principal (see Principal), or
+// answers with core's error without calling the next handler.
+func Middleware(v *core.Verifier, opts ...Option) fiber.Handler {
+	cfg := newConfig(opts)
+	authenticate := v.Authenticate
+	if cfg.optional {
+		authenticate = v.AuthenticateOptional
+	}
+	return handle(cfg, func(ctx context.Context, cr core.Credentials, _ *core.Principal) (*core.Principal, error) {
+		return authenticate(ctx, cr)
+	})
+}
+
+// RequireScopes is a route guard that requires every one of scopes
+// (all-of). After Middleware it reuses the stored principal; alone it
+// authenticates the request itself. A missing scope answers 403
+// insufficient_scope naming the required scopes.
+func RequireScopes(v *core.Verifier, scopes ...string) fiber.Handler {
+	return Require(v, v.RequireScopes(scopes...))
+}
+
+// RequireAnyScope is a route guard that requires at least one of scopes
+// (any-of); otherwise as RequireScopes.
+func RequireAnyScope(v *core.Verifier, scopes ...string) fiber.Handler {
+	return Require(v, v.RequireAnyScope(scopes...))
+}
+
+// Require is a route guard for any requirement built by v (scopes or
+// roles, all-of or any-of). It reuses the principal stored by an earlier
+// Middleware or guard, or authenticates the request itself, then checks r;
+// it stores the principal as Middleware does.
+func Require(v *core.Verifier, r *core.Requirement, opts ...Option) fiber.Handler {
+	return handle(newConfig(opts), func(ctx context.Context, cr core.Credentials, p *core.Principal) (*core.Principal, error) {
+		return v.Authorize(ctx, cr, p, r)
+	})
+}
+
+// Principal returns the principal stored by Middleware or a guard, or nil
+// and false when the request was not authenticated (or was anonymous on an
+// Optional route).
+func Principal(c *fiber.Ctx) (*core.Principal, bool) {
+	p, ok := c.Locals(PrincipalKey).(*core.Principal)
+	return p, ok && p != nil
+}
+
+// handle is the one fiber handler behind Middleware and the guards: skip,
+// ask core, then store the principal or write core's error.
+func handle(cfg *config, auth func(context.Context, core.Credentials, *core.Principal) (*core.Principal, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if cfg.skip != nil && cfg.skip(c) {
+			return c.Next()
+		}
+		stored, _ := Principal(c)
+		p, err := auth(c.UserContext(), credentials{c}, stored)
+		if err != nil {
+			return cfg.onError(c, core.AsError(err))
+		}
+		if p != nil && p != stored {
+			c.Locals(PrincipalKey, p)
+			c.SetUserContext(core.WithPrincipal(c.UserContext(), p))
+		}
+		return c.Next()
+	}
+}
+
+// credentials are the credential sources of a fasthttp request, as core
+// reads them. Only the values core asks for are copied out of fasthttp's
+// buffers, which are reused after the request.
+type credentials struct{ c *fiber.Ctx }
+
+// Authorization matches the field name case-insensitively (RFC 9110 §5.1),
+// also when fiber.Config.DisableHeaderNormalizing keeps names as sent.
+func (r credentials) Authorization() []string {
+	var out []string
+	r.c.Request().Header.VisitAll(func(k, v []byte) {
+		if strings.EqualFold(string(k), fiber.HeaderAuthorization) {
+			out = append(out, string(v))
+		}
+	})
+	return out
+}
+
+func (r credentials) Query(name string) []string {
+	var out []string
+	for _, v := range r.c.Context().QueryArgs().PeekMulti(name) {
+		out = append(out, string(v))
+	}
+	return out
+}
+
+// Cookie reports a cookie sent with an empty value as absent, which core
+// treats alike.
+func (r credentials) Cookie(name string) (string, bool) {
+	v := r.c.Request().Header.Cookie(name)
+	return string(v), len(v) > 0
+}
