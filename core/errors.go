@@ -64,6 +64,9 @@ var (
 	// ErrKeysUnavailable: the issuer's keys cannot be fetched and the token's
 	// key is not cached. Answered with 503 and Retry-After: an outage is not a bad token.
 	ErrKeysUnavailable = errors.New("signing keys unavailable")
+	// ErrMisconfigured: a nil Verifier or Requirement was used. The request
+	// is refused with 500: the server, not the client, is at fault.
+	ErrMisconfigured = errors.New("jwksauth is misconfigured (nil Verifier or Requirement)")
 )
 
 // Error is the single error model of jwksauth. It knows its HTTP status,
@@ -71,7 +74,8 @@ var (
 // exact WWW-Authenticate challenge and the JSON body. Adapters write it out;
 // they never decide it.
 type Error struct {
-	// Status is the HTTP status: 400, 401, 403 or 503.
+	// Status is the HTTP status: 400, 401, 403, 503, or 500 for a nil
+	// Verifier or Requirement (ErrMisconfigured).
 	Status int
 	// Code is the RFC 6750 error code ("invalid_request", "invalid_token",
 	// "insufficient_scope"), "temporarily_unavailable" for 503, or ""
@@ -105,7 +109,7 @@ func (e *Error) Unwrap() []error {
 	return []error{e.kind}
 }
 
-// Challenge returns the WWW-Authenticate value, or "" for a 503.
+// Challenge returns the WWW-Authenticate value, or "" for a 5xx.
 func (e *Error) Challenge() string { return e.challenge }
 
 // Body returns the JSON body: {"error":"…","error_description":"…"}.
@@ -190,6 +194,7 @@ var classes = map[error]errorClass{
 	ErrTokenType:           {http.StatusUnauthorized, "invalid_token", "the token is not an access token"},
 	ErrInsufficientScope:   {http.StatusForbidden, "insufficient_scope", "the access token lacks a required scope"},
 	ErrKeysUnavailable:     {http.StatusServiceUnavailable, "temporarily_unavailable", "the signing keys cannot be fetched right now"},
+	ErrMisconfigured:       {http.StatusInternalServerError, "server_error", "the server cannot check credentials"},
 }
 
 // newError builds the *Error for a sentinel. realm is quoted into the challenge.
@@ -199,7 +204,7 @@ func newError(realm string, kind, cause error) *Error {
 		kind, c = ErrTokenMalformed, classes[ErrTokenMalformed]
 	}
 	e := &Error{Status: c.status, Code: c.code, Description: c.desc, kind: kind, cause: cause}
-	if c.status != http.StatusServiceUnavailable {
+	if c.status < http.StatusInternalServerError {
 		e.challenge = challenge(realm, c.code, c.desc, "")
 	}
 	return e

@@ -35,6 +35,7 @@ type Principal struct {
 	exp, nbf float64
 	hasNbf   bool
 	raw      []byte
+	by       *Verifier // the Verifier that verified it
 }
 
 // Claims returns a copy of the token's claims as JSON, exactly as signed.

@@ -66,8 +66,12 @@ func (r *Requirement) Err() error { return r.err }
 
 // Check returns nil when p meets the requirement, else a 403 *Error with
 // error="insufficient_scope" and, for scopes, scope="<required scopes>".
-// A nil p is refused as a request without credentials.
+// A nil p is refused as a request without credentials; a nil Requirement
+// refuses with ErrMisconfigured.
 func (r *Requirement) Check(p *Principal) error {
+	if r == nil {
+		return newError(DefaultRealm, ErrMisconfigured, nil)
+	}
 	if p == nil {
 		return newError(r.realm, ErrNoCredentials, nil)
 	}

@@ -110,6 +110,9 @@ func (v *Verifier) fail(kind, cause error) error { return newError(v.cfg.realm, 
 // Authenticate reads the one bearer credential of a request (contract §1)
 // and verifies it. The error is always an *Error.
 func (v *Verifier) Authenticate(ctx context.Context, c Credentials) (*Principal, error) {
+	if v == nil {
+		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
+	}
 	token, err := v.extract(c)
 	if err != nil {
 		v.observe(err, false)
@@ -131,8 +134,15 @@ func (v *Verifier) AuthenticateOptional(ctx context.Context, c Credentials) (*Pr
 
 // Authorize is the one call behind a route guard: it authenticates the
 // request unless p is already its verified principal, then checks r.
+//
+// p is reused only when this Verifier produced it; a principal from another
+// Verifier (another issuer or audience) is not trusted here, and the
+// request is authenticated again.
 func (v *Verifier) Authorize(ctx context.Context, c Credentials, p *Principal, r *Requirement) (*Principal, error) {
-	if p == nil {
+	if v == nil {
+		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
+	}
+	if p == nil || p.by != v {
 		var err error
 		if p, err = v.Authenticate(ctx, c); err != nil {
 			return nil, err
@@ -158,6 +168,9 @@ func (v *Verifier) observe(err error, hit bool) {
 // (duplicates, types), exp/nbf/iat with leeway, iss, audience and client,
 // token type.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error) {
+	if v == nil {
+		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
+	}
 	if len(token) > v.cfg.maxTokenSize {
 		err := v.fail(ErrTokenTooLarge, nil)
 		v.observe(err, false)
@@ -310,7 +323,7 @@ func (v *Verifier) claims(payload []byte, h header, now time.Time) (*Principal, 
 		}
 		return nil, ErrTokenMalformed
 	}
-	p := &Principal{raw: payload}
+	p := &Principal{raw: payload, by: v}
 	var (
 		hasExp, hasIat, hasAud, hasIss bool
 		iat                            float64

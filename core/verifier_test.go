@@ -519,3 +519,44 @@ func TestTokenCacheBoundAndConcurrency(t *testing.T) {
 		t.Fatalf("cache holds %d entries, want 1..64", n)
 	}
 }
+
+func TestNilVerifierAndRequirementFailClosed(t *testing.T) {
+	var v *core.Verifier
+	r, _ := http.NewRequest(http.MethodGet, "/", nil)
+	_, err := v.Authenticate(context.Background(), core.FromHTTP(r))
+	wantErr(t, err, core.ErrMisconfigured, http.StatusInternalServerError)
+	_, err = v.Verify(context.Background(), "a.b.c")
+	wantErr(t, err, core.ErrMisconfigured, http.StatusInternalServerError)
+	_, err = v.Authorize(context.Background(), core.FromHTTP(r), nil, nil)
+	wantErr(t, err, core.ErrMisconfigured, http.StatusInternalServerError)
+	var req *core.Requirement
+	wantErr(t, req.Check(&core.Principal{}), core.ErrMisconfigured, http.StatusInternalServerError)
+	if core.AsError(err).Challenge() != "" {
+		t.Fatal("a server fault carries a bearer challenge")
+	}
+}
+
+func TestAuthorizeReusesOnlyItsOwnPrincipals(t *testing.T) {
+	issA, issB := authtest.MustIssuer(t), authtest.MustIssuer(t)
+	var calls atomic.Int64
+	count := core.WithHooks(core.Hooks{OnVerify: func(core.VerifyInfo) { calls.Add(1) }})
+	vA := newVerifier(t, issA, core.WithAudiences(authtest.DefaultAudience), count)
+	vB := newVerifier(t, issB, core.WithAudiences(authtest.DefaultAudience), count)
+	tokA := issA.MustMint(t, authtest.Claims{"scope": "s"})
+	r, _ := http.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+tokA)
+	pA, err := vA.Authenticate(context.Background(), core.FromHTTP(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls.Store(0)
+	if _, err := vA.Authorize(context.Background(), core.FromHTTP(r), pA, vA.RequireScopes("s")); err != nil || calls.Load() != 0 {
+		t.Fatalf("own principal: err %v, %d verifications, want reuse", err, calls.Load())
+	}
+	// vB must not accept vA's principal: it verifies the request itself, and issuer A's key is not in B's JWKS.
+	_, err = vB.Authorize(context.Background(), core.FromHTTP(r), pA, vB.RequireScopes("s"))
+	wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
+	forged := &core.Principal{Subject: "x", Scopes: []string{"s"}}
+	_, err = vA.Authorize(context.Background(), core.FromHTTP(&http.Request{Header: http.Header{}}), forged, vA.RequireScopes("s"))
+	wantErr(t, err, core.ErrNoCredentials, http.StatusUnauthorized)
+}
