@@ -42,6 +42,9 @@ func (v *Verifier) RequireAnyRole(roles ...string) *Requirement {
 var errBadRequirement = errors.New("jwksauth: a requirement needs at least one value, each non-empty printable ASCII without space, quote or backslash")
 
 func (v *Verifier) requirement(values []string, any, roles bool) *Requirement {
+	if v == nil {
+		return nil // Check on a nil Requirement refuses with ErrMisconfigured
+	}
 	r := &Requirement{realm: v.cfg.realm, values: slices.Clone(values), any: any, roles: roles}
 	if len(values) == 0 {
 		r.err = errBadRequirement

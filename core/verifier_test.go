@@ -560,3 +560,8 @@ func TestAuthorizeReusesOnlyItsOwnPrincipals(t *testing.T) {
 	_, err = vA.Authorize(context.Background(), core.FromHTTP(&http.Request{Header: http.Header{}}), forged, vA.RequireScopes("s"))
 	wantErr(t, err, core.ErrNoCredentials, http.StatusUnauthorized)
 }
+
+func TestNilVerifierRequirementRefuses(t *testing.T) {
+	var v *core.Verifier
+	wantErr(t, v.RequireScopes("a").Check(&core.Principal{}), core.ErrMisconfigured, http.StatusInternalServerError)
+}
