@@ -49,7 +49,7 @@ var clients = []struct{ id, alg string }{
 }
 
 // frameworks are the example apps under test.
-var frameworks = []app.Framework{app.Gin}
+var frameworks = []app.Framework{app.Gin, app.Echo, app.Fiber}
 
 var httpClient = &http.Client{Timeout: 10 * time.Second}
 
