@@ -1,0 +1,12 @@
+// Command echo serves the example notes API with Echo and jwksauth's
+// echoauth. Run it from the repository root with `go run ./examples/echo`;
+// see examples/README.md for its settings.
+package main
+
+import (
+	"os"
+
+	"github.com/jwksauth/jwksauth/examples/internal/app"
+)
+
+func main() { os.Exit(app.Main(app.Echo)) }

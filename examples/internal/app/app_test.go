@@ -1,0 +1,160 @@
+package app_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jwksauth/jwksauth/core"
+	"github.com/jwksauth/jwksauth/core/authtest"
+	"github.com/jwksauth/jwksauth/examples/internal/app"
+)
+
+// frameworks are the apps under test; every table runs against each.
+var frameworks = []app.Framework{app.Gin, app.Echo, app.Fiber}
+
+var client = &http.Client{Timeout: 5 * time.Second}
+
+// env is a getenv over a map.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// newVerifier builds the verifier the mains would build for iss, through
+// LoadConfig and Config.Options, and waits for its keys.
+func newVerifier(t *testing.T, iss *authtest.Issuer) *core.Verifier {
+	t.Helper()
+	cfg, err := app.LoadConfig(env(map[string]string{app.EnvIssuer: iss.URL}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	v, err := core.New(context.Background(), cfg.Options()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = v.Close() })
+	if err := v.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// serve starts fw's server on a free loopback port and returns its URL. The
+// server is shut down when the test ends.
+func serve(t *testing.T, fw app.Framework, v *core.Verifier) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := fw.Server(v)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("%s: shutdown: %v", fw.Name, err)
+		}
+		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("%s: serve: %v", fw.Name, err)
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// answer is what a test compares of a response.
+type answer struct {
+	status       int
+	challenge    string
+	challenges   int
+	contentType  string
+	cacheControl string
+	body         []byte
+}
+
+func call(t *testing.T, method, url string, auth ...string) answer {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(auth) > 0 {
+		req.Header["Authorization"] = auth
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return answer{
+		status:       resp.StatusCode,
+		challenge:    resp.Header.Get("WWW-Authenticate"),
+		challenges:   len(resp.Header.Values("WWW-Authenticate")),
+		contentType:  resp.Header.Get("Content-Type"),
+		cacheControl: resp.Header.Get("Cache-Control"),
+		body:         body,
+	}
+}
+
+// payload returns the claims segment of a JWT, as JSON.
+func payload(t *testing.T, tok string) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", tok)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// syncBuffer is an io.Writer that tests read while the app writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor polls s until f finds what it looks for in it, or fails the test.
+func waitFor[T any](t *testing.T, s *syncBuffer, within time.Duration, f func(string) (T, bool)) T {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		if v, ok := f(s.String()); ok {
+			return v
+		}
+		if time.Now().After(deadline) {
+			var zero T
+			t.Fatalf("not printed within %v; output:\n%s", within, s.String())
+			return zero
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,139 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/jwksauth/jwksauth/core"
+)
+
+// The note scopes of the example API.
+const (
+	ScopeRead   = "example:note:read"
+	ScopeCreate = "example:note:create"
+	ScopeUpdate = "example:note:update"
+	ScopeDelete = "example:note:delete"
+)
+
+// ParamID is the name of the path parameter of /notes/:id.
+const ParamID = "id"
+
+// Route is one route of the notes API. Every framework mounts the same
+// table (Routes); only the way it mounts it differs.
+type Route struct {
+	// Method is the HTTP method.
+	Method string
+	// Path uses the :name syntax that Gin, Echo and Fiber share.
+	Path string
+	// Public routes need no token. The zero value is a protected route:
+	// forgetting the field fails closed.
+	Public bool
+	// Scopes must all be present in the token (none: any valid token).
+	Scopes []string
+
+	reply func(p *core.Principal, id string) Reply
+}
+
+// Routes is the notes API: the seed's routes, plus the two it lists scopes for.
+var Routes = []Route{
+	{Method: http.MethodGet, Path: "/healthz", Public: true, reply: health},
+	{Method: http.MethodGet, Path: "/my-token", reply: myToken},
+	{Method: http.MethodGet, Path: "/my-scopes", reply: myScopes},
+	{Method: http.MethodGet, Path: "/notes", Scopes: []string{ScopeRead}, reply: note("listed the notes")},
+	{Method: http.MethodPost, Path: "/notes", Scopes: []string{ScopeCreate}, reply: note("created a note")},
+	{Method: http.MethodPut, Path: "/notes/:" + ParamID, Scopes: []string{ScopeUpdate}, reply: noteByID("updated")},
+	{Method: http.MethodDelete, Path: "/notes/:" + ParamID, Scopes: []string{ScopeDelete}, reply: noteByID("deleted")},
+}
+
+// Reply is a complete answer: status, headers and JSON body. The
+// frameworks write it as it is, so their bodies agree byte for byte.
+type Reply struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Serve answers the route for the verified principal p (nil on a public
+// route) and the raw, still percent-encoded value of the :id segment
+// ("" on routes without one).
+func (r Route) Serve(p *core.Principal, id string) Reply {
+	if !r.Public && p == nil {
+		// The guard did not run: a wiring mistake. Refuse rather than serve.
+		return errorReply(http.StatusInternalServerError, "server_error", "the route is not guarded")
+	}
+	return r.reply(p, id)
+}
+
+// NotFound is the answer to a path no route serves.
+func NotFound() Reply { return errorReply(http.StatusNotFound, "not_found", "no such route") }
+
+// MethodNotAllowed is the answer to a known path with a method no route serves.
+func MethodNotAllowed() Reply {
+	return errorReply(http.StatusMethodNotAllowed, "method_not_allowed", "the route does not take this method")
+}
+
+// jsonReply answers 200 with v as JSON.
+func jsonReply(v any) Reply {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return errorReply(http.StatusInternalServerError, "server_error", "the answer cannot be encoded")
+	}
+	return newReply(http.StatusOK, body)
+}
+
+func newReply(status int, body []byte) Reply {
+	return Reply{
+		Status: status,
+		// Answers carry claims: keep them out of shared caches.
+		Header: http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}},
+		Body:   body,
+	}
+}
+
+// errorReply has the shape of core's error bodies. code and desc are fixed
+// ASCII without quotes or backslashes.
+func errorReply(status int, code, desc string) Reply {
+	return newReply(status, []byte(`{"error":"`+code+`","error_description":"`+desc+`"}`))
+}
+
+func health(*core.Principal, string) Reply { return jsonReply(map[string]string{"status": "ok"}) }
+
+func myToken(p *core.Principal, _ string) Reply { return jsonReply(p.Claims()) }
+
+func myScopes(p *core.Principal, _ string) Reply {
+	return jsonReply(append([]string{}, p.Scopes...)) // [] rather than null
+}
+
+type noteResult struct {
+	Success bool   `json:"success"`
+	Details string `json:"details"`
+}
+
+func note(details string) func(*core.Principal, string) Reply {
+	return func(*core.Principal, string) Reply { return jsonReply(noteResult{true, details}) }
+}
+
+// noteByID answers a /notes/:id route. The id must be 1 to 64 characters of
+// A-Z a-z 0-9 _ -, checked on the raw segment: such characters never need
+// percent-encoding, so every framework sees the same id whatever it decodes.
+func noteByID(verb string) func(*core.Principal, string) Reply {
+	return func(_ *core.Principal, id string) Reply {
+		if !validID(id) {
+			return errorReply(http.StatusNotFound, "not_found", "no such note")
+		}
+		return jsonReply(noteResult{true, verb + " note " + id})
+	}
+}
+
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
