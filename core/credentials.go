@@ -158,6 +158,8 @@ var b64tokenChar = func() (t [256]bool) {
 }()
 
 // isTokenChar reports whether b is an RFC 9110 tchar (part of a scheme name).
+// The b64token set holds every tchar of its own but adds '/', which is not
+// one: "Bearer/x" is the Bearer scheme with a bad separator, not another scheme.
 func isTokenChar(b byte) bool {
-	return b64tokenChar[b] || strings.IndexByte("!#$%&'*^`|", b) >= 0
+	return (b64tokenChar[b] && b != '/') || strings.IndexByte("!#$%&'*^`|", b) >= 0
 }
