@@ -1,0 +1,883 @@
+package core_test
+
+// Fuzz targets for every input path of core (issue #5): credential
+// extraction, token decoding and verification, the strict JSON reader and
+// the JWKS parser. Each target checks its result against an independent
+// oracle, not just for panics. Without -fuzz they run their seed corpus
+// (f.Add plus testdata/fuzz/<Target>) as ordinary tests; `make fuzz` runs
+// each briefly.
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jwksauth/jwksauth/core"
+	"github.com/jwksauth/jwksauth/core/authtest"
+)
+
+// fzNow is the fixed clock of the fuzz verifiers, so that an input means the
+// same thing on every run.
+var fzNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+const fzCookie = "session_token"
+
+var fzB64 = base64.RawURLEncoding
+
+// fzSentinels are every sentinel a Verifier may report.
+var fzSentinels = []error{
+	core.ErrNoCredentials, core.ErrInvalidRequest, core.ErrMultipleCredentials, core.ErrTokenTooLarge,
+	core.ErrTokenMalformed, core.ErrUnsupportedHeader, core.ErrAlgorithmNotAllowed, core.ErrUnknownKey,
+	core.ErrKeyMismatch, core.ErrSignatureInvalid, core.ErrDuplicateClaim, core.ErrClaimType,
+	core.ErrMissingClaim, core.ErrTokenExpired, core.ErrTokenNotYetValid, core.ErrIssuedInFuture,
+	core.ErrIssuerInvalid, core.ErrAudienceInvalid, core.ErrClientInvalid, core.ErrTokenType,
+	core.ErrInsufficientScope, core.ErrKeysUnavailable,
+}
+
+// fzFixture is an issuer with one key per algorithm family, a verifier on
+// the fixed clock, and tokens known to be valid.
+type fzFixture struct {
+	iss   *authtest.Issuer
+	v     *core.Verifier
+	valid []string // valid tokens, by construction
+}
+
+type fzTB interface {
+	authtest.TB
+	Cleanup(func())
+}
+
+func fzVerifier(t fzTB, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	all := append([]core.Option{
+		core.WithIssuer(iss.URL),
+		core.WithAudiences(authtest.DefaultAudience),
+		core.WithClock(func() time.Time { return fzNow }),
+		core.WithLogger(slog.New(slog.DiscardHandler)),
+	}, opts...)
+	v, err := core.New(ctx, all...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = v.Close() })
+	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer rcancel()
+	if err := v.Ready(rctx); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+	return v
+}
+
+// fzNewFixture starts an issuer signing with algs[0] that also publishes a
+// key for each further algorithm, and mints one valid token per key.
+func fzNewFixture(t fzTB, algs []string, opts ...core.Option) *fzFixture {
+	t.Helper()
+	iss := authtest.MustIssuer(t, authtest.WithAlgorithm(algs[0]))
+	iss.SetClock(func() time.Time { return fzNow })
+	for _, a := range algs[1:] {
+		k, err := authtest.NewKey(a)
+		if err != nil {
+			t.Fatalf("NewKey: %v", err)
+		}
+		iss.AddKey(k, false)
+	}
+	fx := &fzFixture{iss: iss, v: fzVerifier(t, iss, opts...)}
+	for _, k := range iss.Keys() {
+		fx.valid = append(fx.valid, iss.MustMint(t, authtest.Claims{"scope": "a b"}, authtest.SignedBy(k)))
+	}
+	return fx
+}
+
+// fzCheckError checks the invariants of every refusal: an *Error carrying
+// exactly one sentinel, a status of 400, 401 or 503, a challenge and body
+// that are fixed text (never the input), and a valid JSON body.
+func fzCheckError(t *testing.T, err error, input string) *core.Error {
+	t.Helper()
+	var e *core.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %T (%v) is not a *core.Error", err, err)
+	}
+	n := 0
+	for _, s := range fzSentinels {
+		if errors.Is(err, s) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("error %v matches %d sentinels, want exactly 1", err, n)
+	}
+	switch e.Status {
+	case 400, 401:
+		if e.Challenge() == "" {
+			t.Fatalf("status %d without a challenge", e.Status)
+		}
+	case 503:
+		if !errors.Is(err, core.ErrKeysUnavailable) {
+			t.Fatalf("503 for %v", err)
+		}
+	default:
+		t.Fatalf("status %d", e.Status)
+	}
+	if !json.Valid(e.Body()) {
+		t.Fatalf("body %q is not JSON", e.Body())
+	}
+	for _, s := range []string{e.Challenge(), string(e.Body()), e.Description} {
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x20 || s[i] > 0x7e {
+				t.Fatalf("non-printable byte in %q", s)
+			}
+		}
+		if len(input) >= 12 && strings.Contains(s, input) {
+			t.Fatalf("the answer %q echoes the input", s)
+		}
+	}
+	return e
+}
+
+// signingInput is the part of a compact JWS that the signature covers.
+func signingInput(tok string) string {
+	if i := strings.LastIndexByte(tok, '.'); i >= 0 {
+		return tok[:i]
+	}
+	return tok
+}
+
+// ---------------------------------------------------------------------------
+// Credential extraction.
+
+// fzCreds is a request's credential sources built from fuzzed strings.
+type fzCreds struct {
+	auth      []string
+	query     []string
+	cookie    string
+	hasCookie bool
+}
+
+func (c fzCreds) Authorization() []string { return c.auth }
+func (c fzCreds) Query(name string) []string {
+	if name != "access_token" {
+		return nil
+	}
+	return c.query
+}
+func (c fzCreds) Cookie(name string) (string, bool) {
+	if name != fzCookie {
+		return "", false
+	}
+	return c.cookie, c.hasCookie
+}
+
+// The oracle for RFC 6750 §2 as the contract (§1) states it, written with
+// regular expressions rather than the byte scanning of credentials.go.
+var (
+	reBearerAlone = regexp.MustCompile(`^(?i:bearer)$`)
+	reBearerSP    = regexp.MustCompile(`(?s)^(?i:bearer) +(.*)$`)
+	reOtherScheme = regexp.MustCompile("^(?i:bearer)[!#$%&'*+\\-.^_`|~0-9A-Za-z]")
+	reBearerStart = regexp.MustCompile(`^(?i:bearer)`)
+	reB64Token    = regexp.MustCompile(`^[A-Za-z0-9\-._~+/]+=*$`)
+)
+
+// fzOracleToken classifies one token value (from any source).
+func fzOracleToken(tok string, maxSize int) error {
+	if len(tok) > maxSize {
+		return core.ErrTokenTooLarge
+	}
+	if !reB64Token.MatchString(tok) {
+		return core.ErrInvalidRequest
+	}
+	return nil
+}
+
+// fzOracle returns the token a request carries, or the sentinel the
+// request must be refused with.
+func fzOracle(c fzCreds, query, cookie bool, maxSize int) (string, error) {
+	if len(c.auth) > 1 {
+		return "", core.ErrMultipleCredentials
+	}
+	token, found := "", false
+	if len(c.auth) == 1 {
+		h := c.auth[0]
+		switch m := reBearerSP.FindStringSubmatch(h); {
+		case reBearerAlone.MatchString(h):
+			return "", core.ErrInvalidRequest
+		case m != nil:
+			if m[1] == "" {
+				return "", core.ErrInvalidRequest
+			}
+			if err := fzOracleToken(m[1], maxSize); err != nil {
+				return "", err
+			}
+			token, found = m[1], true
+		case reOtherScheme.MatchString(h):
+		case reBearerStart.MatchString(h):
+			return "", core.ErrInvalidRequest
+		}
+	}
+	if query && len(c.query) > 0 {
+		if len(c.query) > 1 || found {
+			return "", core.ErrMultipleCredentials
+		}
+		if err := fzOracleToken(c.query[0], maxSize); err != nil {
+			return "", err
+		}
+		token, found = c.query[0], true
+	}
+	if cookie && c.hasCookie && c.cookie != "" {
+		if found {
+			return "", core.ErrMultipleCredentials
+		}
+		if err := fzOracleToken(c.cookie, maxSize); err != nil {
+			return "", err
+		}
+		token, found = c.cookie, true
+	}
+	if !found {
+		return "", core.ErrNoCredentials
+	}
+	return token, nil
+}
+
+// FuzzAuthenticate fuzzes the credential sources of a request (up to two
+// Authorization fields, up to two query values, a cookie) through
+// Verifier.Authenticate, on a verifier with only the header enabled and one
+// with the query and cookie enabled too, against the regexp oracle above.
+// A request the oracle extracts a token from must get exactly what Verify
+// gives that token.
+func FuzzAuthenticate(f *testing.F) {
+	const maxSize = 1024 // the smallest cap, so the fuzzer can reach it
+	fx := fzNewFixture(f, []string{"EdDSA", "ES256"}, core.WithMaxTokenSize(maxSize))
+	sources := fzVerifier(f, fx.iss, core.WithMaxTokenSize(maxSize), core.WithQueryToken(), core.WithCookieToken(fzCookie))
+	tok := fx.valid[0]
+	for _, s := range []struct {
+		a1, a2        string
+		nAuth         uint8
+		q1, q2        string
+		nQuery        uint8
+		cookie        string
+		cookieSet, qc bool
+	}{
+		{a1: "Bearer " + tok, nAuth: 1},
+		{a1: "bearer   " + tok, nAuth: 1},
+		{a1: "BEARER " + fx.valid[1], nAuth: 1},
+		{a1: "Bearer", nAuth: 1},
+		{a1: "Bearer ", nAuth: 1},
+		{a1: "Bearer\t" + tok, nAuth: 1},
+		{a1: "Bearer " + tok + " ", nAuth: 1},
+		{a1: "Bearer a b", nAuth: 1},
+		{a1: "Bearer ab=cd", nAuth: 1},
+		{a1: "Bearer abc==", nAuth: 1},
+		{a1: "Bearer\u00a0" + tok, nAuth: 1},
+		{a1: "Bearerx " + tok, nAuth: 1},
+		{a1: "Basic dXNlcjpwYXNz", nAuth: 1},
+		{a1: "", nAuth: 1},
+		{a1: "Bearer " + tok, a2: "Bearer " + tok, nAuth: 2},
+		{a1: "Bearer " + strings.Repeat("A", maxSize), nAuth: 1},
+		{a1: "Bearer " + strings.Repeat("A", maxSize+1), nAuth: 1},
+		{a1: "Bearer " + strings.Repeat(".", 200), nAuth: 1},
+		{q1: tok, nQuery: 1, qc: true},
+		{q1: tok, q2: tok, nQuery: 2, qc: true},
+		{q1: "", nQuery: 1, qc: true},
+		{a1: "Bearer " + tok, q1: tok, nQuery: 1, qc: true},
+		{a1: "Bearer " + tok, q1: tok, nQuery: 1},
+		{cookie: tok, cookieSet: true, qc: true},
+		{cookie: "", cookieSet: true, qc: true},
+		{a1: "Bearer " + tok, cookie: tok, cookieSet: true, nAuth: 1, qc: true},
+		{cookie: "a\"b", cookieSet: true, qc: true},
+	} {
+		f.Add(s.a1, s.a2, s.nAuth, s.q1, s.q2, s.nQuery, s.cookie, s.cookieSet, s.qc)
+	}
+	f.Fuzz(func(t *testing.T, a1, a2 string, nAuth uint8, q1, q2 string, nQuery uint8, cookie string, cookieSet, withSources bool) {
+		c := fzCreds{auth: []string{a1, a2}[:nAuth%3], query: []string{q1, q2}[:nQuery%3], cookie: cookie, hasCookie: cookieSet}
+		v := fx.v
+		if withSources {
+			v = sources
+		}
+		ctx := context.Background()
+		want, wantErr := fzOracle(c, withSources, withSources, maxSize)
+		p, err := v.Authenticate(ctx, c)
+		if wantErr != nil {
+			if !errors.Is(err, wantErr) {
+				t.Fatalf("Authenticate(%+v) = %v, want %v", c, err, wantErr)
+			}
+			fzCheckError(t, err, "")
+			op, oerr := v.AuthenticateOptional(ctx, c)
+			if errors.Is(wantErr, core.ErrNoCredentials) {
+				if op != nil || oerr != nil {
+					t.Fatalf("AuthenticateOptional without credential = %v, %v", op, oerr)
+				}
+			} else if !errors.Is(oerr, wantErr) {
+				t.Fatalf("AuthenticateOptional = %v, want %v", oerr, wantErr)
+			}
+			return
+		}
+		// A token was extracted: the answer is exactly Verify's.
+		vp, verr := v.Verify(ctx, want)
+		if (err == nil) != (verr == nil) || (err != nil && core.AsError(err).Error() != core.AsError(verr).Error()) {
+			t.Fatalf("Authenticate = %v, Verify(extracted) = %v", err, verr)
+		}
+		for _, s := range []error{core.ErrNoCredentials, core.ErrInvalidRequest, core.ErrMultipleCredentials} {
+			if errors.Is(err, s) {
+				t.Fatalf("request with one well-formed token refused as %v", s)
+			}
+		}
+		if err != nil {
+			fzCheckError(t, err, want)
+			return
+		}
+		if p == nil || vp == nil || !slices.Contains(fx.valid, want) {
+			t.Fatalf("accepted %q, which was never minted", want)
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Token decoding and verification.
+
+// FuzzVerify fuzzes whole tokens. Whatever the input, Verify refuses it with
+// a well-formed *Error, or accepts it only when its signed part is exactly
+// that of a token the issuer minted.
+func FuzzVerify(f *testing.F) {
+	fx := fzNewFixture(f, []string{"RS256", "ES256", "EdDSA", "PS384"})
+	for _, tok := range fx.valid {
+		f.Add(tok)
+		f.Add(tok + ".")
+		f.Add(signingInput(tok) + ".")
+		f.Add(strings.ReplaceAll(tok, ".", ".."))
+	}
+	h := fzB64.EncodeToString([]byte(`{"alg":"none"}`))
+	p := fzB64.EncodeToString([]byte(`{"exp":9999999999}`))
+	for _, s := range []string{"", ".", "..", "...", h + "." + p + ".", h + "." + p, "a.b.c", "e30.e30.e30",
+		strings.Repeat(".", 4096), "eyJhbGciOiJSUzI1NiJ9.e30.AAAA", "eyJhbGciOiJSUzI1NiJ9==.e30.AAAA"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		p, err := fx.v.Verify(context.Background(), tok)
+		if err != nil {
+			if e := fzCheckError(t, err, tok); e.Status != 401 {
+				t.Fatalf("status %d for a token", e.Status)
+			}
+			return
+		}
+		in := signingInput(tok)
+		if !slices.ContainsFunc(fx.valid, func(v string) bool { return signingInput(v) == in }) {
+			t.Fatalf("accepted a token that was never minted: %q", tok)
+		}
+		if p.Issuer != fx.iss.URL || !slices.Contains(p.Audience, authtest.DefaultAudience) {
+			t.Fatalf("accepted principal %+v", p)
+		}
+	})
+}
+
+// FuzzVerifySegments mutates the segments of a validly signed token:
+//
+//	mode 0: fuzzed header and payload JSON under the original signature;
+//	mode 1: fuzzed header and payload JSON signed by the issuer's real key,
+//	        so the claims reader and every claim rule see signed hostile JSON;
+//	mode 2: the original header and payload with a fuzzed signature;
+//	mode 3: the three segments as raw text (no base64 encoding).
+//
+// In mode 1 an independent oracle (encoding/json plus the contract's
+// rules) decides: an accepted token must satisfy every rule, and a token
+// the oracle finds plainly valid must be accepted.
+func FuzzVerifySegments(f *testing.F) {
+	fx := fzNewFixture(f, []string{"EdDSA"})
+	key := fx.iss.SigningKey()
+	orig := fx.valid[0]
+	parts := strings.Split(orig, ".")
+	oh, _ := fzB64.DecodeString(parts[0])
+	op, _ := fzB64.DecodeString(parts[1])
+	osig, _ := fzB64.DecodeString(parts[2])
+	for m := range uint8(4) {
+		f.Add(oh, op, osig, m)
+	}
+	iss, kid := fx.iss.URL, key.ID
+	exp, now := fzNow.Unix()+3600, fzNow.Unix()
+	hdr := func(extra string) []byte { return []byte(`{"alg":"EdDSA","kid":"` + kid + `"` + extra + `}`) }
+	claims := func(extra string) []byte {
+		return []byte(`{"iss":"` + iss + `","aud":"account","exp":` + itoa(exp) + extra + `}`)
+	}
+	for _, s := range []struct{ h, p []byte }{
+		{hdr(""), claims("")},
+		{[]byte(`{"alg":"EdDSA"}`), claims(`,"iat":` + itoa(now))},
+		{hdr(`,"typ":"at+jwt"`), claims(`,"scope":"a b","scp":["c"],"client_id":"x"`)},
+		{hdr(`,"alg":"EdDSA"`), claims("")},
+		{hdr(`,"crit":[]`), claims("")},
+		{hdr(`,"jku":"http://127.0.0.1:1/jwks","x5u":"http://127.0.0.1:1/c","jwk":{"kty":"OKP"},"x5c":["AA"]`), claims("")},
+		{[]byte(`{"alg":"none","kid":"` + kid + `"}`), claims("")},
+		{[]byte(`{"alg":"ES256","kid":"` + kid + `"}`), claims("")},
+		{[]byte(`{"alg":"EdDSA","kid":7}`), claims("")},
+		{[]byte(`{"alg":"EdDSA","\u0061lg":"none"}`), claims("")},
+		{[]byte(`["alg","EdDSA"]`), claims("")},
+		{hdr(""), claims(`,"\u0065xp":0`)},
+		{hdr(""), claims(`,"EXP":0`)},
+		{hdr(""), []byte(`{"iss":"` + iss + `","Aud":"account","exp":` + itoa(exp) + `}`)},
+		{hdr(""), []byte(`{"iss":"` + iss + `/","aud":"account","exp":` + itoa(exp) + `}`)},
+		{hdr(""), []byte(`{"iss":"` + iss + `","aud":["x","account"],"exp":` + itoa(exp) + `.5}`)},
+		{hdr(""), []byte(`{"iss":"` + iss + `","aud":"account","exp":"` + itoa(exp) + `"}`)},
+		{hdr(""), []byte(`{"iss":"` + iss + `","aud":"account","exp":1e400}`)},
+		{hdr(""), []byte(`{"iss":"` + iss + `","aud":"account","exp":` + itoa(exp) + `,"nbf":` + itoa(exp) + `}`)},
+		{hdr(""), []byte(`{"iss":"` + iss + `","aud":[],"client_id":"x","exp":` + itoa(exp) + `}`)},
+		{hdr(""), claims(`,"token_use":"id"`)},
+		{hdr(""), claims(`,"scope":["a",1]`)},
+		{hdr(""), claims(`,"sub":"\ud800\udc00","x":"\xff"`)},
+		{hdr(""), claims(`,"n":` + strings.Repeat("[", 40) + strings.Repeat("]", 40))},
+		{hdr(""), claims(` `)},
+		{hdr(""), append(claims(""), '{', '}')},
+	} {
+		f.Add(s.h, s.p, osig, uint8(1))
+	}
+	f.Fuzz(func(t *testing.T, header, payload, sig []byte, mode uint8) {
+		var tok string
+		switch mode % 4 {
+		case 0:
+			tok = fzB64.EncodeToString(header) + "." + fzB64.EncodeToString(payload) + "." + parts[2]
+		case 1:
+			var err error
+			if tok, err = key.Sign(key.Alg, header, payload); err != nil {
+				t.Fatalf("sign: %v", err)
+			}
+		case 2:
+			tok = parts[0] + "." + parts[1] + "." + fzB64.EncodeToString(sig)
+		case 3:
+			tok = string(header) + "." + string(payload) + "." + string(sig)
+		}
+		p, err := fx.v.Verify(context.Background(), tok)
+		if err != nil {
+			fzCheckError(t, err, tok)
+		}
+		switch mode % 4 {
+		case 0:
+			if err == nil && (!bytes.Equal(header, oh) || !bytes.Equal(payload, op)) {
+				t.Fatalf("accepted changed header/payload under the original signature: %q", tok)
+			}
+		case 2:
+			if err == nil && !bytes.Equal(sig, osig) {
+				t.Fatalf("accepted a different signature: %q", tok)
+			}
+		case 3:
+			if err == nil && signingInput(tok) != signingInput(orig) {
+				t.Fatalf("accepted a token that was never signed: %q", tok)
+			}
+		case 1:
+			bad, unsure := fzOracleSigned(header, payload, iss, kid)
+			if err == nil && bad != "" {
+				t.Fatalf("accepted a signed token that breaks a rule (%s):\nheader  %s\npayload %s", bad, header, payload)
+			}
+			if err != nil && bad == "" && unsure == "" {
+				t.Fatalf("refused a plainly valid signed token: %v\nheader  %s\npayload %s", err, header, payload)
+			}
+			if err == nil && (p.Issuer != iss || p.Algorithm != "EdDSA" || p.KeyID != kid) {
+				t.Fatalf("principal %+v", p)
+			}
+		}
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// fzOracleSigned applies the contract's rules to a header and payload that
+// carry a genuine signature of the issuer's only key (EdDSA), using
+// encoding/json. bad names a rule the token breaks; unsure names a feature
+// on which a strict reader may legitimately refuse what encoding/json
+// accepts (invalid UTF-8, deep nesting), so acceptance is not required.
+func fzOracleSigned(header, payload []byte, iss, kid string) (bad, unsure string) {
+	h, hdup, err := fzTopLevel(header)
+	if err != nil {
+		return "header is not a JSON object: " + err.Error(), ""
+	}
+	c, cdup, err := fzTopLevel(payload)
+	if err != nil {
+		return "payload is not a JSON object: " + err.Error(), ""
+	}
+	if hdup || cdup {
+		return "duplicate member", ""
+	}
+	if !utf8.Valid(header) || !utf8.Valid(payload) {
+		unsure = "invalid UTF-8"
+	}
+	if fzNesting(header) > core.MaxJSONDepth || fzNesting(payload) > core.MaxJSONDepth {
+		unsure = "deep nesting"
+	}
+	str := func(m map[string]json.RawMessage, name string) (string, bool, bool) {
+		raw, ok := m[name]
+		if !ok {
+			return "", false, true
+		}
+		var s string
+		if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+			return "", true, false
+		}
+		return s, true, true
+	}
+	num := func(name string) (float64, bool, bool) {
+		raw, ok := c[name]
+		if !ok {
+			return 0, false, true
+		}
+		if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+			return 0, true, false
+		}
+		var x float64
+		if json.Unmarshal(raw, &x) != nil || math.IsInf(x, 0) {
+			return 0, true, false
+		}
+		return x, true, true
+	}
+	strs := func(name string) ([]string, bool, bool) {
+		raw, ok := c[name]
+		if !ok {
+			return nil, false, true
+		}
+		var s string
+		if raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
+			return []string{s}, true, true
+		}
+		var a []any
+		if raw[0] != '[' || json.Unmarshal(raw, &a) != nil {
+			return nil, true, false
+		}
+		out := make([]string, 0, len(a))
+		for _, x := range a {
+			s, ok := x.(string)
+			if !ok {
+				return nil, true, false
+			}
+			out = append(out, s)
+		}
+		return out, true, true
+	}
+
+	// Header.
+	alg, has, ok := str(h, "alg")
+	if !has || !ok || alg != "EdDSA" {
+		return "alg", unsure
+	}
+	if k, has, ok := str(h, "kid"); !ok || (has && k != kid) {
+		return "kid", unsure
+	}
+	if _, _, ok := str(h, "typ"); !ok {
+		return "typ type", unsure
+	}
+	if _, has := h["crit"]; has {
+		return "crit", unsure
+	}
+
+	// Claims: types first, then values.
+	for _, name := range []string{"iss", "sub", "jti", "token_use", "client_id"} {
+		if _, _, ok := str(c, name); !ok {
+			return name + " type", unsure
+		}
+	}
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		if _, _, ok := num(name); !ok {
+			return name + " type", unsure
+		}
+	}
+	for _, name := range []string{"aud", "scope", "scp"} {
+		if _, _, ok := strs(name); !ok {
+			return name + " type", unsure
+		}
+	}
+	if _, has := c["azp"]; has {
+		if _, _, ok := str(c, "azp"); !ok && unsure == "" {
+			unsure = "azp type (checked only when it is the client id)"
+		}
+	}
+	n := float64(fzNow.UnixNano()) / 1e9
+	lw := core.DefaultLeeway.Seconds()
+	exp, has, _ := num("exp")
+	if !has {
+		return "exp missing", unsure
+	}
+	if !(n < exp+lw) {
+		return "expired", unsure
+	}
+	if nbf, has, _ := num("nbf"); has && n < nbf-lw {
+		return "nbf", unsure
+	}
+	if iat, has, _ := num("iat"); has && iat > n+lw {
+		return "iat", unsure
+	}
+	if s, has, _ := str(c, "iss"); !has || s != iss {
+		return "iss", unsure
+	}
+	aud, has, _ := strs("aud")
+	if !has || !slices.Contains(aud, authtest.DefaultAudience) {
+		return "aud", unsure
+	}
+	if tu, has, _ := str(c, "token_use"); has && tu != "access" {
+		return "token_use", unsure
+	}
+	return "", unsure
+}
+
+// fzTopLevel decodes one JSON object with encoding/json, keeping each
+// member's raw value, and reports whether a name occurs twice.
+func fzTopLevel(b []byte) (map[string]json.RawMessage, bool, error) {
+	if !json.Valid(b) {
+		return nil, false, errors.New("invalid JSON")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, false, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, false, errors.New("not an object")
+	}
+	out := map[string]json.RawMessage{}
+	dup := false
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, false, err
+		}
+		k := kt.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, false, err
+		}
+		if _, seen := out[k]; seen {
+			dup = true
+		}
+		out[k] = raw
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, false, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false, errors.New("trailing data")
+	}
+	return out, dup, nil
+}
+
+// fzNesting returns the deepest nesting of arrays and objects in JSON text.
+func fzNesting(b []byte) int {
+	depth, deepest, inStr := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inStr && c == '\\':
+			i++
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+// ---------------------------------------------------------------------------
+// The strict JSON reader.
+
+// FuzzParseObject compares core's strict JSON reader with encoding/json:
+// whatever it accepts is valid JSON (json.Valid), an object with the same
+// member names in the same order and none twice, and its typed readers
+// agree with encoding/json; and it refuses a valid object only for a
+// duplicate name, invalid UTF-8 or nesting deeper than its limit.
+func FuzzParseObject(f *testing.F) {
+	for _, s := range []string{
+		`{}`, ` { } `, `{"a":1}`, `{"a":1,"a":2}`, `{"a":1,"\u0061":2}`, `{"a":"\ud800","\ufffd":1}`,
+		`{"exp":1e400}`, `{"exp":-0.5e-3,"n":null,"t":true,"f":false}`, `{"a":[1,[2,{"b":[]}]]}`,
+		`{"a":"\u00e9\n\t\/\\\""}`, `{"a":01}`, `{"a":1,}`, `{"a" 1}`, `[]`, `"a"`, `{"a":1}{}`, `{"a":1} x`,
+		"{\"a\":\"\xff\"}", "\ufeff{}", `{"a":"` + "\x01" + `"}`, `{"aud":["x","y"],"scope":"a b"}`,
+		`{"a":` + strings.Repeat("[", 31) + strings.Repeat("]", 31) + `}`,
+		`{"a":` + strings.Repeat("[", 32) + strings.Repeat("]", 32) + `}`,
+		`{"a":1.}`, `{"a":-}`, `{"a":.5}`, `{"a":+1}`, `{"a":1e}`, `{"a":tru}`, `{"a":"\u12"}`, `{"a":"\x"}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ms, err := core.ParseObject(s)
+		obj, dup, oerr := fzTopLevel([]byte(s))
+		if err != nil {
+			if oerr == nil && !dup && utf8.ValidString(s) && fzNesting([]byte(s)) <= core.MaxJSONDepth {
+				t.Fatalf("refused a valid object %q: %v", s, err)
+			}
+			return
+		}
+		if !json.Valid([]byte(s)) || oerr != nil {
+			t.Fatalf("accepted %q, which encoding/json refuses (%v)", s, oerr)
+		}
+		if dup {
+			t.Fatalf("accepted duplicate names in %q", s)
+		}
+		if !utf8.ValidString(s) {
+			t.Fatalf("accepted invalid UTF-8 %q", s)
+		}
+		if len(ms) != len(obj) {
+			t.Fatalf("%d members, encoding/json finds %d", len(ms), len(obj))
+		}
+		for _, m := range ms {
+			raw, ok := obj[m.Key]
+			if !ok || !bytes.Equal(raw, []byte(m.Val)) {
+				t.Fatalf("member %q = %q, encoding/json has %q", m.Key, m.Val, raw)
+			}
+			fzCompareTyped(t, m.Val)
+		}
+	})
+}
+
+// fzCompareTyped checks the typed readers against encoding/json on one raw value.
+func fzCompareTyped(t *testing.T, raw string) {
+	t.Helper()
+	var want string
+	wantOK := raw[0] == '"' && json.Unmarshal([]byte(raw), &want) == nil
+	got, ok := core.JSONString(raw)
+	if ok != wantOK || got != want {
+		t.Fatalf("JSONString(%q) = %q, %v; encoding/json %q, %v", raw, got, ok, want, wantOK)
+	}
+	var wantN float64
+	wantNOK := (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')) && json.Unmarshal([]byte(raw), &wantN) == nil
+	gotN, nok := core.JSONNumber(raw)
+	if nok != wantNOK || (nok && gotN != wantN) {
+		t.Fatalf("JSONNumber(%q) = %v, %v; encoding/json %v, %v", raw, gotN, nok, wantN, wantNOK)
+	}
+	var arr []any
+	wantSOK := wantOK
+	var wantS []string
+	if wantOK {
+		wantS = []string{want}
+	} else if raw[0] == '[' && json.Unmarshal([]byte(raw), &arr) == nil {
+		wantSOK = true
+		for _, x := range arr {
+			s, isStr := x.(string)
+			if !isStr {
+				wantSOK, wantS = false, nil
+				break
+			}
+			wantS = append(wantS, s)
+		}
+	}
+	gotS, sok := core.JSONStrings(raw)
+	if sok != wantSOK || (sok && !slices.Equal(gotS, wantS)) {
+		t.Fatalf("JSONStrings(%q) = %q, %v; encoding/json %q, %v", raw, gotS, sok, wantS, wantSOK)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// JWKS parsing.
+
+// FuzzParseJWKS fuzzes JWKS bodies. A body is refused only when it is not a
+// JSON object with a "keys" array; otherwise every element is either loaded
+// or skipped, and every loaded key is one the verifier can safely use:
+// RSA of at least 2048 bits with a sane exponent, an EC point on its curve,
+// a 32-byte Ed25519 key, and a stated alg of its own family.
+func FuzzParseJWKS(f *testing.F) {
+	var keys []any
+	for _, a := range authtest.Algorithms {
+		k, err := authtest.NewKey(a)
+		if err != nil {
+			f.Fatalf("NewKey: %v", err)
+		}
+		keys = append(keys, k.JWK())
+		b, _ := json.Marshal(map[string]any{"keys": []any{k.JWK()}})
+		f.Add(b)
+	}
+	small, err := authtest.NewRSAKey("RS256", 1024)
+	if err != nil {
+		f.Fatalf("NewRSAKey: %v", err)
+	}
+	b, _ := json.Marshal(map[string]any{"keys": append(keys, small.JWK())})
+	f.Add(b)
+	rsaJWK := keys[0].(map[string]any)
+	variant := func(change map[string]any) []byte {
+		m := map[string]any{}
+		for k, v := range rsaJWK {
+			m[k] = v
+		}
+		for k, v := range change {
+			if v == nil {
+				delete(m, k)
+			} else {
+				m[k] = v
+			}
+		}
+		b, _ := json.Marshal(map[string]any{"keys": []any{m}})
+		return b
+	}
+	for _, change := range []map[string]any{
+		{"use": "enc"}, {"alg": "HS256"}, {"alg": "ES256"}, {"alg": "none"}, {"e": "AQ"}, {"e": "AAAAAAAAAAAB"},
+		{"n": "AQAB"}, {"n": ""}, {"kty": "oct", "k": "c2VjcmV0"}, {"kid": nil}, {"kid": 5}, {"key_ops": []string{"encrypt"}},
+		{"key_ops": "verify"}, {"x5c": []string{"MIIB"}, "x5u": "http://127.0.0.1:1/x"}, {"n": 5}, {"e": "AQAB=="},
+	} {
+		f.Add(variant(change))
+	}
+	for _, s := range []string{
+		`{"keys":[]}`, `{"keys":{}}`, `{"keys":null}`, `{}`, `[]`, `{"keys":[1,"a",null,[],{}]}`,
+		`{"keys":[],"keys":[]}`, `{"Keys":[]}`, `{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA"}]}`, `{"keys":[{"kty":"OKP","crv":"X25519","x":"` + strings.Repeat("A", 43) + `"}]}`,
+		`{"keys":[{"kty":"EC","crv":"P-256K","x":"AA","y":"AA"}]}`, `{"keys":[{"kty":"RSA","kty":"EC"}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, err := core.ParseJWKS(body)
+		obj, dup, oerr := fzTopLevel(body)
+		var elems []json.RawMessage
+		keysOK := oerr == nil && !dup && obj["keys"] != nil && json.Unmarshal(obj["keys"], &elems) == nil && obj["keys"][0] == '['
+		if err != nil {
+			if keysOK && utf8.Valid(body) && fzNesting(body) <= core.MaxJSONDepth {
+				t.Fatalf("refused a JWKS with a keys array: %v", err)
+			}
+			return
+		}
+		if !keysOK {
+			t.Fatalf("accepted %q, which has no keys array", body)
+		}
+		if got.Count+got.Skipped != len(elems) {
+			t.Fatalf("%d loaded + %d skipped of %d keys", got.Count, got.Skipped, len(elems))
+		}
+		if got.Only != (got.Count == 1) {
+			t.Fatalf("one-key set %v with %d keys", got.Only, got.Count)
+		}
+		for _, k := range got.Keys {
+			fzCheckKey(t, k)
+		}
+	})
+}
+
+func fzCheckKey(t *testing.T, k core.LoadedKey) {
+	t.Helper()
+	family := map[string]string{"RSA": "RS256 RS384 RS512 PS256 PS384 PS512", "P-256": "ES256", "P-384": "ES384", "P-521": "ES512", "Ed25519": "EdDSA"}[k.Kind]
+	if family == "" || (k.Alg != "" && !slices.Contains(strings.Fields(family), k.Alg)) {
+		t.Fatalf("key %q of kind %q states alg %q", k.KID, k.Kind, k.Alg)
+	}
+	switch pub := k.Key.(type) {
+	case *rsa.PublicKey:
+		if k.Kind != "RSA" || pub.N.BitLen() < 2048 || pub.E < 3 || pub.E%2 == 0 {
+			t.Fatalf("unusable RSA key loaded: %d bits, e=%d", pub.N.BitLen(), pub.E)
+		}
+	case *ecdsa.PublicKey:
+		if k.Kind != pub.Curve.Params().Name || !pub.Curve.IsOnCurve(pub.X, pub.Y) {
+			t.Fatalf("EC key off its curve loaded (%s)", k.Kind)
+		}
+	case ed25519.PublicKey:
+		if k.Kind != "Ed25519" || len(pub) != ed25519.PublicKeySize {
+			t.Fatalf("Ed25519 key of %d bytes loaded", len(pub))
+		}
+	default:
+		t.Fatalf("key of type %T loaded", pub)
+	}
+}
