@@ -8,13 +8,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
+	"github.com/jwksauth/jwksauth/examples/internal/apptest"
 )
 
 // frameworks are the apps under test; every table runs against each.
@@ -124,37 +124,20 @@ func payload(t *testing.T, tok string) string {
 	return string(b)
 }
 
-// syncBuffer is an io.Writer that tests read while the app writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitFor polls s until f finds what it looks for in it, or fails the test.
-func waitFor[T any](t *testing.T, s *syncBuffer, within time.Duration, f func(string) (T, bool)) T {
+// exited waits for the exit code of an app started with app.Command or
+// app.Main, and checks it is 0. stderr may be nil (Main writes to os.Stderr).
+func exited(t *testing.T, code <-chan int, stderr *apptest.Buffer) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		if v, ok := f(s.String()); ok {
-			return v
+	select {
+	case c := <-code:
+		if c != app.ExitOK {
+			out := "(os.Stderr)"
+			if stderr != nil {
+				out = stderr.String()
+			}
+			t.Errorf("exit code %d, want 0; stderr:\n%s", c, out)
 		}
-		if time.Now().After(deadline) {
-			var zero T
-			t.Fatalf("not printed within %v; output:\n%s", within, s.String())
-			return zero
-		}
-		time.Sleep(10 * time.Millisecond)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the app did not stop within 5s")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/jwksauth/jwksauth/examples/internal/app"
+	"github.com/jwksauth/jwksauth/examples/internal/apptest"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -109,7 +110,7 @@ func TestCommandConfigErrors(t *testing.T) {
 	for _, fw := range frameworks {
 		for _, tc := range tests {
 			t.Run(fw.Name+"/"+tc.name, func(t *testing.T) {
-				var stdout, stderr syncBuffer
+				var stdout, stderr apptest.Buffer
 				code := app.Command(context.Background(), fw, env(tc.env), &stdout, &stderr)
 				if code != app.ExitConfig {
 					t.Errorf("exit code %d, want %d", code, app.ExitConfig)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jwksauth/jwksauth/examples/internal/app"
+	"github.com/jwksauth/jwksauth/examples/internal/apptest"
 )
 
 var (
@@ -29,14 +30,14 @@ type curl struct {
 func TestDevelopmentMode(t *testing.T) {
 	for _, fw := range frameworks {
 		t.Run(fw.Name, func(t *testing.T) {
-			var stdout, stderr syncBuffer
+			var stdout, stderr apptest.Buffer
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			code := make(chan int, 1)
 			start := time.Now()
 			go func() { code <- app.Command(ctx, fw, env(map[string]string{"ADDR": "127.0.0.1:0"}), &stdout, &stderr) }()
 
-			curls := waitFor(t, &stdout, 10*time.Second, func(s string) ([]curl, bool) {
+			curls := apptest.WaitFor(t, &stdout, 10*time.Second, func(s string) ([]curl, bool) {
 				if !strings.Contains(s, "Then try:") || !strings.HasSuffix(s, "\n\n") {
 					return nil, false
 				}
@@ -123,14 +124,7 @@ func TestDevelopmentMode(t *testing.T) {
 			}
 
 			cancel()
-			select {
-			case c := <-code:
-				if c != app.ExitOK {
-					t.Errorf("exit code %d, want 0; stderr:\n%s", c, stderr.String())
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("the app did not stop within 5s")
-			}
+			exited(t, code, &stderr)
 		})
 	}
 }

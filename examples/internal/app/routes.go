@@ -48,14 +48,18 @@ var Routes = []Route{
 // Reply is a complete answer: status, headers and JSON body. The
 // frameworks write it as it is, so their bodies agree byte for byte.
 type Reply struct {
+	// Status is the HTTP status.
 	Status int
+	// Header holds single-valued fields: Content-Type and Cache-Control.
 	Header http.Header
-	Body   []byte
+	// Body is the JSON body.
+	Body []byte
 }
 
 // Serve answers the route for the verified principal p (nil on a public
-// route) and the raw, still percent-encoded value of the :id segment
-// ("" on routes without one).
+// route) and the :id segment as the framework gives it ("" on routes
+// without one). Frameworks differ in whether they percent-decode it; the
+// id rule (see noteByID) makes every framework agree anyway.
 func (r Route) Serve(p *core.Principal, id string) Reply {
 	if !r.Public && p == nil {
 		// The guard did not run: a wiring mistake. Refuse rather than serve.

@@ -13,14 +13,15 @@ import (
 
 	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
+	"github.com/jwksauth/jwksauth/examples/internal/apptest"
 )
 
 var listening = regexp.MustCompile(`msg="notes API listening" app=\w+ url=(http://\S+)`)
 
 // started waits for the app's "listening" log line and returns its URL.
-func started(t *testing.T, stderr *syncBuffer) string {
+func started(t *testing.T, stderr *apptest.Buffer) string {
 	t.Helper()
-	return waitFor(t, stderr, 10*time.Second, func(s string) (string, bool) {
+	return apptest.WaitFor(t, stderr, 10*time.Second, func(s string) (string, bool) {
 		m := listening.FindStringSubmatch(s)
 		if m == nil {
 			return "", false
@@ -37,14 +38,14 @@ func TestGracefulShutdown(t *testing.T) {
 	for _, fw := range frameworks {
 		t.Run(fw.Name, func(t *testing.T) {
 			iss := authtest.MustIssuer(t)
-			var stdout, stderr syncBuffer
+			var stdout, stderr apptest.Buffer
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			code := make(chan int, 1)
 			getenv := env(map[string]string{"ADDR": "127.0.0.1:0", "ISSUER": iss.URL})
 			go func() { code <- app.Command(ctx, fw, getenv, &stdout, &stderr) }()
 			base := started(t, &stderr)
-			waitFor(t, &stderr, 5*time.Second, func(s string) (bool, bool) {
+			apptest.WaitFor(t, &stderr, 5*time.Second, func(s string) (bool, bool) {
 				return true, strings.Contains(s, `msg="signing keys loaded"`)
 			})
 
@@ -70,14 +71,7 @@ func TestGracefulShutdown(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatal("the request in flight got no answer within 5s")
 			}
-			select {
-			case c := <-code:
-				if c != app.ExitOK {
-					t.Errorf("exit code %d, want 0; stderr:\n%s", c, stderr.String())
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("Run did not return within 5s of the cancel")
-			}
+			exited(t, code, &stderr)
 			if c, err := net.DialTimeout("tcp", strings.TrimPrefix(base, "http://"), time.Second); err == nil {
 				c.Close()
 				t.Error("the port still accepts connections after Run returned")
@@ -122,12 +116,5 @@ func TestMainStopsOnSIGTERM(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case c := <-code:
-		if c != app.ExitOK {
-			t.Errorf("Main returned %d, want 0", c)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Main did not return within 5s of SIGTERM")
-	}
+	exited(t, code, nil)
 }
