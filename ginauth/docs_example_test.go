@@ -1,0 +1,122 @@
+package ginauth_test
+
+// The Gin code of README.md and docs/ (quick start, testing guide), compiled
+// and run. core's doc check (core/doccheck_test.go) fails when a marked
+// snippet of the docs is no longer made of lines of this file.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/jwksauth/jwksauth/core"
+	"github.com/jwksauth/jwksauth/core/authtest"
+	"github.com/jwksauth/jwksauth/ginauth"
+)
+
+// The README's three-line quick start, against a loopback issuer.
+func Example_quickStart() {
+	iss, err := authtest.NewIssuer() // stands in for your OpenID provider
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer iss.Close()
+	ctx := context.Background()
+	issuer, audience := iss.URL, authtest.DefaultAudience
+	listNotes := func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"notes": []string{}}) }
+	r := gin.New()
+
+	v, err := core.New(ctx, core.WithIssuer(issuer), core.WithAudiences(audience)) // once per issuer; never blocks
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer v.Close()
+	r.Use(ginauth.Middleware(v))
+	r.GET("/notes", ginauth.RequireScopes(v, "note:read"), listNotes)
+
+	_ = v.Ready(ctx) // in a test, wait for the keys: until they load, requests answer 503
+	for _, scope := range []string{"note:read", "note:create", ""} {
+		req := httptest.NewRequest(http.MethodGet, "/notes", nil)
+		if scope != "" {
+			token, _ := iss.Mint(authtest.Claims{"scope": scope})
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		fmt.Println(strings.TrimSpace(fmt.Sprint(w.Code, " ", w.Header().Get("WWW-Authenticate"))))
+	}
+	// Output:
+	// 200
+	// 403 Bearer realm="api", error="insufficient_scope", scope="note:read"
+	// 401 Bearer realm="api"
+}
+
+// newNotesRouter is the application under test: your own router
+// constructor, which takes the verifier so that a test can pass one for a
+// test issuer.
+func newNotesRouter(v *core.Verifier) *gin.Engine {
+	r := gin.New()
+	r.Use(ginauth.Middleware(v))
+	r.GET("/notes", ginauth.RequireScopes(v, "note:read"), func(c *gin.Context) {
+		p, _ := ginauth.Principal(c)
+		c.String(http.StatusOK, "notes of %s", p.Subject)
+	})
+	return r
+}
+
+func TestNotesRouter(t *testing.T) {
+	iss := authtest.MustIssuer(t) // closed when the test ends
+	v, err := core.New(t.Context(), core.WithIssuer(iss.URL), core.WithAudiences(authtest.DefaultAudience))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = v.Close() })
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := v.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := newNotesRouter(v)
+
+	tests := []struct {
+		name      string
+		token     string
+		status    int
+		challenge string
+		body      string
+	}{
+		{"no token", "", 401, `Bearer realm="api"`, `"unauthorized"`},
+		{"reader", iss.MustMint(t, authtest.Claims{"scope": "note:read", "sub": "alice"}), 200, "", "notes of alice"},
+		{"other scope", iss.MustMint(t, authtest.Claims{"scope": "note:create"}), 403,
+			`Bearer realm="api", error="insufficient_scope", scope="note:read"`, `"insufficient_scope"`},
+		{"expired", iss.MustMint(t, authtest.Claims{"scope": "note:read", "exp": time.Now().Add(-time.Hour).Unix()}), 401,
+			`Bearer realm="api", error="invalid_token", error_description="the access token has expired"`, `"invalid_token"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/notes", nil)
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, req)
+			if w.Code != tc.status {
+				t.Errorf("status = %d, want %d", w.Code, tc.status)
+			}
+			if got := w.Header().Get("WWW-Authenticate"); got != tc.challenge {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, tc.challenge)
+			}
+			if !strings.Contains(w.Body.String(), tc.body) {
+				t.Errorf("body = %s, want it to contain %s", w.Body, tc.body)
+			}
+		})
+	}
+}
