@@ -130,7 +130,7 @@ func NewConformance(t testing.TB) *Conformance {
 			t.Fatalf("authtest: %v", err)
 		}
 	}
-	c.Cases = c.cases(t)
+	c.Cases = append(c.cases(t), c.hostileCases(t)...)
 	return c
 }
 
@@ -343,4 +343,109 @@ func JSONEqual(a, b []byte) bool {
 	xa, _ := json.Marshal(x)
 	ya, _ := json.Marshal(y)
 	return bytes.Equal(xa, ya)
+}
+
+// hostileCases are the hostile-input cases of issue #5 that every adapter
+// must answer exactly as core does (core/hostile_test.go has the full
+// catalogue, with the precise sentinel of each).
+func (c *Conformance) hostileCases(t testing.TB) []Case {
+	i := c.Issuer
+	k := i.SigningKey()
+	m := func(claims Claims, opts ...MintOption) string { return i.MustMint(t, claims, opts...) }
+	sign := func(key *Key, alg, header, payload string) string {
+		tok, err := key.Sign(alg, []byte(header), []byte(payload))
+		if err != nil {
+			t.Fatalf("authtest: %v", err)
+		}
+		return tok
+	}
+	now := time.Now()
+	exp := `"exp":` + strconv.FormatInt(now.Add(time.Hour).Unix(), 10)
+	iss := `"iss":"` + i.URL + `"`
+	aud := `"aud":"` + DefaultAudience + `"`
+	sub := `"sub":"` + DefaultSubject + `"`
+	claims := func(members ...string) string { return "{" + strings.Join(members, ",") + "}" }
+	hdr := func(alg string, extra ...string) string {
+		return claims(append([]string{`"alg":"` + alg + `"`, `"kid":"` + k.ID + `"`}, extra...)...)
+	}
+	std := claims(iss, aud, sub, exp)
+	unsigned := func(alg string) string {
+		return b64.EncodeToString([]byte(hdr(alg))) + "." + b64.EncodeToString([]byte(std)) + "."
+	}
+	other, err := NewKey("RS256")
+	if err != nil {
+		t.Fatalf("authtest: %v", err)
+	}
+	ec, err := NewKey("ES256")
+	if err != nil {
+		t.Fatalf("authtest: %v", err)
+	}
+	valid := m(nil)
+	cut := strings.LastIndexByte(valid, '.')
+	zeroSig := valid[:cut+1] + b64.EncodeToString(make([]byte, 256))
+	stdAlphabet := ""
+	for n := 0; stdAlphabet == ""; n++ {
+		if n == 20 {
+			t.Fatalf("authtest: no token with '-' or '_' in 20 tries")
+		}
+		if tok := m(Claims{"n": n}); strings.ContainsAny(tok, "-_") {
+			stdAlphabet = strings.NewReplacer("-", "+", "_", "/").Replace(tok)
+		}
+	}
+	malformed := invalidToken("the access token is malformed")
+	notAllowed := invalidToken("the signing algorithm is not accepted")
+	return []Case{
+		{Name: "hostile: alg None", Path: RouteProtected, Header: bearer(unsigned("None")), Want: notAllowed},
+		{Name: "hostile: alg NONE", Path: RouteProtected, Header: bearer(unsigned("NONE")), Want: notAllowed},
+		{Name: "hostile: alg rs256 (lower case)", Path: RouteProtected, Header: bearer(sign(k, "RS256", hdr("rs256"), std)), Want: notAllowed},
+		{Name: "hostile: HS512 with the public key", Path: RouteProtected, Header: bearer(m(nil, Header("alg", "HS512"))), Want: notAllowed},
+		{Name: "hostile: ES256 header with the RSA kid", Path: RouteProtected, Header: bearer(m(nil, SignedBy(ec), Header("kid", k.ID))),
+			Want: invalidToken("the signing algorithm does not match the key")},
+		{Name: "hostile: PS256 signed by the RS256 key", Path: RouteProtected, Header: bearer(m(nil, Header("alg", "PS256"))),
+			Want: invalidToken("the signing algorithm does not match the key")},
+		{Name: "hostile: all-zero signature", Path: RouteProtected, Header: bearer(zeroSig), Want: invalidToken("the access token signature is invalid")},
+		{Name: "hostile: expired and badly signed", Path: RouteProtected, Header: bearer(m(Claims{"exp": now.Add(-time.Hour).Unix()}, SignedBy(other), Header("kid", k.ID))),
+			Want: invalidToken("the access token signature is invalid")},
+		{Name: "hostile: jku to another server, badly signed", Path: RouteProtected,
+			Header: bearer(m(nil, SignedBy(other), Header("kid", k.ID), Header("jku", "http://127.0.0.1:9/jwks"))), Want: invalidToken("the access token signature is invalid")},
+		{Name: "hostile: many dots", Path: RouteProtected, Header: bearer(strings.Repeat(".", 4096)), Want: malformed},
+		{Name: "hostile: genuine token of exactly the size cap", Path: RouteProtected, Header: bearer(exactSizeToken(t, i, core.DefaultMaxTokenSize)), Want: ok(DefaultSubject)},
+		{Name: "hostile: genuine token one byte over the size cap", Path: RouteProtected, Header: bearer(exactSizeToken(t, i, core.DefaultMaxTokenSize+1)),
+			Want: invalidToken("the access token is too large")},
+		{Name: "hostile: padded signature", Path: RouteProtected, Header: bearer(valid + "=="), Want: malformed},
+		{Name: "hostile: standard base64 alphabet", Path: RouteProtected, Header: bearer(stdAlphabet), Want: malformed},
+		{Name: "hostile: slash after Bearer", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer/" + valid}}, Want: invalidRequest()},
+		{Name: "hostile: crit empty array", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg, `"crit":[]`), std)),
+			Want: invalidToken("the access token header is not supported")},
+		{Name: "hostile: alg twice in the header", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg, `"alg":"none"`), std)), Want: malformed},
+		{Name: "hostile: kid as a number", Path: RouteProtected, Header: bearer(sign(k, k.Alg, `{"alg":"`+k.Alg+`","kid":1}`, std)), Want: malformed},
+		{Name: "hostile: kid path traversal", Path: RouteProtected, Header: bearer(m(nil, Header("kid", "../../../../etc/passwd"))),
+			Want: invalidToken("the signing key is not known")},
+		{Name: "hostile: exp and escaped exp", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, aud, sub, exp, `"\u0065xp":0`))), Want: malformed},
+		{Name: "hostile: EXP instead of exp", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, aud, sub, `"EXP":9999999999`))),
+			Want: invalidToken("the access token lacks a required claim")},
+		{Name: "hostile: exp 1e400", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, aud, sub, `"exp":1e400`))), Want: malformed},
+		{Name: "hostile: Aud instead of aud", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, sub, exp, `"Aud":"`+DefaultAudience+`"`))),
+			Want: invalidToken("the access token audience is not accepted")},
+		{Name: "hostile: aud as a number", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, sub, exp, `"aud":1`))), Want: malformed},
+		{Name: "hostile: iss in upper case", Path: RouteProtected, Header: bearer(m(Claims{"iss": strings.ToUpper(i.URL)})),
+			Want: invalidToken("the access token issuer is not accepted")},
+		{Name: "hostile: invalid UTF-8 in a claim", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, aud, sub, exp, "\"name\":\"\xff\""))), Want: malformed},
+	}
+}
+
+// exactSizeToken mints a genuine token of exactly n bytes, padded through a
+// custom claim and an unknown header parameter.
+func exactSizeToken(t testing.TB, i *Issuer, n int) string {
+	for hp := 0; hp < 4; hp++ {
+		h := Header("x-pad", strings.Repeat("h", hp))
+		base := len(i.MustMint(t, Claims{"pad": ""}, h))
+		for pad := max(0, (n-base)*3/4-4); pad <= (n-base)*3/4+4; pad++ {
+			if tok := i.MustMint(t, Claims{"pad": strings.Repeat("x", pad)}, h); len(tok) == n {
+				return tok
+			}
+		}
+	}
+	t.Fatalf("authtest: no padding gives a %d-byte token", n)
+	return ""
 }
