@@ -7,8 +7,10 @@ package echoauth_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +59,59 @@ func Example_quickStart() {
 	// 200
 	// 403 Bearer realm="api", error="insufficient_scope", scope="note:read"
 	// 401 Bearer realm="api"
+}
+
+// A custom error handler that logs each refusal, then answers exactly as
+// the default does.
+func Example_customErrorHandler() {
+	iss, err := authtest.NewIssuer()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer iss.Close()
+	ctx := context.Background()
+	v, err := core.New(ctx, core.WithIssuer(iss.URL), core.WithAudiences(authtest.DefaultAudience))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer v.Close()
+	_ = v.Ready(ctx)
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: withoutTime}))
+	e := echo.New()
+
+	refusals := echoauth.WithErrorHandler(func(c echo.Context, err *core.Error) error {
+		logger.Info("refused", "status", err.Status, "code", err.Code, "route", c.Path(), "cause", err) // the cause is for logs only
+		return echoauth.WriteError(c, err)                                                              // core's status, WWW-Authenticate and body, unchanged
+	})
+	e.Use(echoauth.Middleware(v, refusals))
+	e.GET("/notes", func(c echo.Context) error { return c.NoContent(http.StatusOK) }, echoauth.Require(v, v.RequireScopes("note:read"), refusals))
+
+	token, _ := iss.Mint(authtest.Claims{"scope": "note:create"})
+	for _, auth := range []string{"", "Bearer " + token} {
+		req := httptest.NewRequest(http.MethodGet, "/notes", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, req)
+		fmt.Println(w.Code, w.Header().Get("WWW-Authenticate"))
+	}
+	// Output:
+	// level=INFO msg=refused status=401 code="" route=/notes cause="no bearer credential in the request"
+	// 401 Bearer realm="api"
+	// level=INFO msg=refused status=403 code=insufficient_scope route=/notes cause="insufficient scope"
+	// 403 Bearer realm="api", error="insufficient_scope", scope="note:read"
+}
+
+// withoutTime drops the time from log lines, so that examples print the same
+// output at every run.
+func withoutTime(groups []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey && len(groups) == 0 {
+		return slog.Attr{}
+	}
+	return a
 }
 
 // newNotesRouter is the application under test: your own router

@@ -8,8 +8,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +64,63 @@ func Example_quickStart() {
 	// 200
 	// 403 Bearer realm="api", error="insufficient_scope", scope="note:read"
 	// 401 Bearer realm="api"
+}
+
+// A custom error handler that logs each refusal, then answers exactly as
+// the default does.
+func Example_customErrorHandler() {
+	iss, err := authtest.NewIssuer()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer iss.Close()
+	ctx := context.Background()
+	v, err := core.New(ctx, core.WithIssuer(iss.URL), core.WithAudiences(authtest.DefaultAudience))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer v.Close()
+	_ = v.Ready(ctx)
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: withoutTime}))
+	app := fiber.New(fiber.Config{ReadBufferSize: 32 << 10})
+
+	refusals := fiberauth.WithErrorHandler(func(c *fiber.Ctx, err *core.Error) error {
+		logger.Info("refused", "status", err.Status, "code", err.Code, "path", c.Path(), "cause", err) // the cause is for logs only
+		return fiberauth.WriteError(c, err)                                                            // core's status, WWW-Authenticate and body, unchanged
+	})
+	app.Use(fiberauth.Middleware(v, refusals))
+	app.Get("/notes", fiberauth.Require(v, v.RequireScopes("note:read"), refusals), func(c *fiber.Ctx) error { return c.SendStatus(http.StatusOK) })
+
+	token, _ := iss.Mint(authtest.Claims{"scope": "note:create"})
+	for _, auth := range []string{"", "Bearer " + token} {
+		req := httptest.NewRequest(http.MethodGet, "/notes", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := app.Test(req, -1)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		resp.Body.Close()
+		fmt.Println(resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	// Output:
+	// level=INFO msg=refused status=401 code="" path=/notes cause="no bearer credential in the request"
+	// 401 Bearer realm="api"
+	// level=INFO msg=refused status=403 code=insufficient_scope path=/notes cause="insufficient scope"
+	// 403 Bearer realm="api", error="insufficient_scope", scope="note:read"
+}
+
+// withoutTime drops the time from log lines, so that examples print the same
+// output at every run.
+func withoutTime(groups []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey && len(groups) == 0 {
+		return slog.Attr{}
+	}
+	return a
 }
 
 // newNotesRouter is the application under test: your own router
