@@ -40,56 +40,65 @@ func (h httpCredentials) Cookie(name string) (string, bool) {
 	return c.Value, true
 }
 
-// extract returns the one bearer token of a request (contract §1).
-func (v *Verifier) extract(c Credentials) (string, error) {
-	var (
-		token string
-		found int
-	)
+// extract returns the one bearer token of a request (contract §1), size
+// capped. The b64token syntax of the Authorization header's token is left
+// to verifyToken (checked is false), which skips it for a token the cache
+// already verified; it is checked here only when another source also holds
+// a credential, so that a malformed header is reported first, as always.
+func (v *Verifier) extract(c Credentials) (token string, checked bool, err error) {
+	found := 0
 	auth := c.Authorization()
 	if len(auth) > 1 {
-		return "", v.fail(ErrMultipleCredentials, nil)
+		return "", false, v.fail(ErrMultipleCredentials, nil)
 	}
 	if len(auth) == 1 {
 		t, ok, err := v.parseAuthorization(auth[0])
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		if ok {
 			token, found = t, 1
 		}
 	}
+	// another reports a second credential, after the syntax of the first.
+	another := func() error {
+		if !checked && found > 0 && !isB64Token(token) {
+			return v.fail(ErrInvalidRequest, nil)
+		}
+		return v.fail(ErrMultipleCredentials, nil)
+	}
 	if v.cfg.queryParam != "" {
 		q := c.Query(v.cfg.queryParam)
 		if len(q) > 0 {
 			if len(q) > 1 || found > 0 {
-				return "", v.fail(ErrMultipleCredentials, nil)
+				return "", false, another()
 			}
 			if err := v.checkToken(q[0]); err != nil {
-				return "", err
+				return "", false, err
 			}
-			token, found = q[0], 1
+			token, found, checked = q[0], 1, true
 		}
 	}
 	if v.cfg.cookieName != "" {
 		if ck, ok := c.Cookie(v.cfg.cookieName); ok && ck != "" {
 			if found > 0 {
-				return "", v.fail(ErrMultipleCredentials, nil)
+				return "", false, another()
 			}
 			if err := v.checkToken(ck); err != nil {
-				return "", err
+				return "", false, err
 			}
-			token, found = ck, 1
+			token, found, checked = ck, 1, true
 		}
 	}
 	if found == 0 {
-		return "", v.fail(ErrNoCredentials, nil)
+		return "", false, v.fail(ErrNoCredentials, nil)
 	}
-	return token, nil
+	return token, checked, nil
 }
 
 // parseAuthorization reads one Authorization value. ok is false for another
-// scheme (treated as no bearer credential).
+// scheme (treated as no bearer credential). The token is size capped; its
+// b64token syntax is the caller's to check.
 func (v *Verifier) parseAuthorization(h string) (token string, ok bool, err error) {
 	const scheme = "bearer"
 	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
@@ -109,8 +118,8 @@ func (v *Verifier) parseAuthorization(h string) (token string, ok bool, err erro
 	if rest == "" {
 		return "", false, v.fail(ErrInvalidRequest, nil)
 	}
-	if err := v.checkToken(rest); err != nil {
-		return "", false, err
+	if len(rest) > v.cfg.maxTokenSize {
+		return "", false, v.fail(ErrTokenTooLarge, nil)
 	}
 	return rest, true, nil
 }

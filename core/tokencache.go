@@ -2,116 +2,304 @@ package core
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
+	"math/bits"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
 // tokenCache remembers verified tokens by the SHA-256 of the whole token, so
-// a client that reuses its access token is verified once, not once per
-// request. It stores principals, never failures. A hit is only a hint: the
-// caller re-checks exp and nbf against the clock and that the signing key is
-// still in the JWKS before using it.
+// that a client reusing its access token has its signature verified once,
+// not on every request. It stores principals, never failures, and never the
+// token itself. A hit is only a hint: Verify re-checks exp and nbf against
+// the clock, and that the signing key is still in the usable JWKS, before it
+// answers from the cache.
 //
-// The map is split into shards, each with its own lock, so concurrent
-// requests rarely meet on a lock; eviction is random within a shard
-// (Go's map order), which needs no bookkeeping on the hit path.
+// Layout: a fixed array of buckets of cacheWays slots (set-associative, like
+// a CPU cache); a token can only live in the bucket its hash selects. The
+// table is allocated once, so the number of entries is bounded by
+// construction. Reads take no lock and write no shared memory: a lookup is
+// a few atomic loads in one 64-byte bucket, so concurrent requests never
+// contend. Writers (a first verification, an eviction, a sweep) take the
+// lock of their bucket's stripe only.
+//
+// Bounds: at most cacheWays×len(buckets) ≤ maxEntries entries, and at most
+// maxBytes accounted bytes (entrySize: the entry, its Principal and
+// everything the Principal alone keeps alive). A full bucket evicts the
+// entry that expires first; the byte bound evicts round-robin over the
+// table (the hand). Entries whose signing key left the JWKS are dropped at
+// the first verification that sees the new key set (sweep), and in any case
+// on their next hit.
 type tokenCache struct {
-	shards     [cacheShards]cacheShard
-	maxEntries int   // per shard
-	maxBytes   int64 // per shard
+	buckets  []cacheBucket
+	ways     int // slots used per bucket, ≤ cacheWays
+	locks    [cacheStripes]cacheLock
+	maxBytes int64
+
+	bytes atomic.Int64           // accounted bytes of the entries, plus reservations in flight
+	hand  atomic.Uint64          // next bucket the byte bound evicts from
+	seen  atomic.Pointer[keySet] // the key set the entries were last swept against
 }
 
-const cacheShards = 32
+const (
+	cacheWays    = 8  // slots per bucket: 8 pointers, one cache line
+	cacheStripes = 64 // writer locks; bucket i uses lock i % cacheStripes
 
-// entryOverhead approximates the fixed bytes of one entry besides its claims:
-// the map slot, the entry, the Principal and its slice headers.
-const cacheEntryOverhead = 320
+	// cacheEntryOverhead is the fixed heap cost of one entry besides what
+	// entrySize adds per claim: a cacheEntry (64 bytes) and a Principal
+	// (about 290 bytes), each rounded up to its allocation size class,
+	// plus the payload buffer's rounding. TestTokenCacheBytesPerEntry
+	// measures it against runtime.MemStats.
+	cacheEntryOverhead = 64 + 320 + 32
+)
 
-type cacheShard struct {
-	mu    sync.RWMutex
-	m     map[[32]byte]*cacheEntry
-	bytes int64
-	_     [64]byte // keep shards on separate cache lines
+type cacheBucket struct {
+	slots [cacheWays]atomic.Pointer[cacheEntry]
+}
+
+type cacheLock struct {
+	sync.Mutex
+	_ [64 - unsafe.Sizeof(sync.Mutex{})]byte // one lock per cache line
 }
 
 type cacheEntry struct {
+	sum  [32]byte
 	p    *Principal
 	key  *publicKey
 	size int64
+	// in is a key set known to hold key, so that a hit under the same set
+	// skips the lookup. Written on the first hit after each refresh.
+	in atomic.Pointer[keySet]
 }
 
+// newTokenCache returns a cache of at most entries tokens and bytes
+// accounted bytes, or nil (no cache) when either bound is 0.
 func newTokenCache(entries int, bytes int64) *tokenCache {
 	if entries <= 0 || bytes <= 0 {
 		return nil
 	}
-	c := &tokenCache{
-		maxEntries: max(entries/cacheShards, 1),
-		maxBytes:   max(bytes/cacheShards, 1),
+	ways := min(entries, cacheWays)
+	return &tokenCache{
+		buckets:  make([]cacheBucket, entries/ways),
+		ways:     ways,
+		maxBytes: bytes,
 	}
-	for i := range c.shards {
-		c.shards[i].m = make(map[[32]byte]*cacheEntry)
-	}
-	return c
 }
 
+// tokenSum is the cache key: SHA-256 of the whole token.
 func tokenSum(token string) [32]byte {
-	// The hash only reads the bytes; no copy of the token is needed.
-	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+	return sha256.Sum256(stringBytes(token)) // no copy of the token
 }
 
-func (c *tokenCache) shard(sum *[32]byte) *cacheShard {
-	return &c.shards[sum[0]%cacheShards]
+// bucket returns the index of sum's bucket. The sum is uniform, so its
+// first eight bytes select the bucket directly (Lemire's multiply-shift
+// range reduction, no division).
+func (c *tokenCache) bucket(sum *[32]byte) int {
+	hi, _ := bits.Mul64(binary.LittleEndian.Uint64(sum[:8]), uint64(len(c.buckets)))
+	return int(hi)
 }
 
-func (c *tokenCache) get(sum *[32]byte) *cacheEntry {
-	s := c.shard(sum)
-	s.mu.RLock()
-	e := s.m[*sum]
-	s.mu.RUnlock()
-	return e
+func (c *tokenCache) lock(b int) *sync.Mutex { return &c.locks[b%cacheStripes].Mutex }
+
+// get returns the entry of sum whose key set holds its key, or nil. A hit
+// from a key that set no longer holds is dropped. Lock-free.
+func (c *tokenCache) get(sum *[32]byte, set *keySet) *cacheEntry {
+	if c.seen.Load() != set {
+		c.observe(set)
+	}
+	b := c.bucket(sum)
+	slots := c.buckets[b].slots[:c.ways]
+	for i := range slots {
+		e := slots[i].Load()
+		if e == nil || e.sum != *sum {
+			continue
+		}
+		if e.in.Load() != set {
+			if !set.contains(e.key) {
+				c.remove(b, e)
+				return nil
+			}
+			e.in.Store(set)
+		}
+		return e
+	}
+	return nil
 }
 
+// put caches p, verified with key, under sum. An entry larger than the
+// byte bound is not cached.
 func (c *tokenCache) put(sum *[32]byte, p *Principal, key *publicKey) {
-	size := int64(len(p.raw)) + cacheEntryOverhead
-	if size > c.maxBytes {
+	size := entrySize(p)
+	if size > c.maxBytes || !c.reserve(size) {
 		return
 	}
-	s := c.shard(sum)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old, ok := s.m[*sum]; ok {
-		s.bytes -= old.size
-		delete(s.m, *sum)
-	}
-	for k, e := range s.m {
-		if len(s.m) < c.maxEntries && s.bytes+size <= c.maxBytes {
+	e := &cacheEntry{sum: *sum, p: p, key: key, size: size}
+	b := c.bucket(sum)
+	slots := c.buckets[b].slots[:c.ways]
+	mu := c.lock(b)
+	mu.Lock()
+	victim := -1
+	for i := range slots {
+		old := slots[i].Load()
+		if old == nil || old.sum == *sum {
+			victim = i
 			break
 		}
-		s.bytes -= e.size
-		delete(s.m, k)
+		if victim < 0 || old.p.exp < slots[victim].Load().p.exp {
+			victim = i // the entry that expires first
+		}
 	}
-	s.m[*sum] = &cacheEntry{p: p, key: key, size: size}
-	s.bytes += size
+	old := slots[victim].Swap(e)
+	mu.Unlock()
+	if old != nil {
+		c.bytes.Add(-old.size)
+	}
 }
 
-func (c *tokenCache) remove(sum *[32]byte, e *cacheEntry) {
-	s := c.shard(sum)
-	s.mu.Lock()
-	if s.m[*sum] == e {
-		s.bytes -= e.size
-		delete(s.m, *sum)
+// reserve accounts size more bytes, evicting round-robin until they fit
+// within the bound. It gives up (false) after one full turn of the table
+// finds nothing to evict: the bytes are then held by reservations of
+// concurrent puts.
+func (c *tokenCache) reserve(size int64) bool {
+	for misses := 0; ; {
+		cur := c.bytes.Load()
+		if cur+size <= c.maxBytes {
+			if c.bytes.CompareAndSwap(cur, cur+size) {
+				return true
+			}
+			continue
+		}
+		if c.evictOne() {
+			misses = 0
+		} else if misses++; misses >= len(c.buckets) {
+			return false
+		}
 	}
-	s.mu.Unlock()
+}
+
+// evictOne drops the first entry of the bucket under the hand, and moves
+// the hand on. It reports whether it dropped one.
+func (c *tokenCache) evictOne() bool {
+	b := int((c.hand.Add(1) - 1) % uint64(len(c.buckets)))
+	slots := c.buckets[b].slots[:c.ways]
+	mu := c.lock(b)
+	mu.Lock()
+	var old *cacheEntry
+	for i := range slots {
+		if old = slots[i].Swap(nil); old != nil {
+			break
+		}
+	}
+	mu.Unlock()
+	if old == nil {
+		return false
+	}
+	c.bytes.Add(-old.size)
+	return true
+}
+
+// remove drops e from bucket b, unless it was replaced meanwhile.
+func (c *tokenCache) remove(b int, e *cacheEntry) {
+	slots := c.buckets[b].slots[:c.ways]
+	mu := c.lock(b)
+	mu.Lock()
+	removed := false
+	for i := range slots {
+		if slots[i].CompareAndSwap(e, nil) {
+			removed = true
+			break
+		}
+	}
+	mu.Unlock()
+	if removed {
+		c.bytes.Add(-e.size)
+	}
+}
+
+// drop removes the entry of sum, if any (an entry found expired).
+func (c *tokenCache) drop(sum *[32]byte, e *cacheEntry) { c.remove(c.bucket(sum), e) }
+
+// observe notes that set is the usable key set. When a key of the set
+// seen before is missing from it, the entries verified with such keys are
+// dropped now rather than at their next hit (a rotation that retired a
+// key, a key withdrawn after a compromise). The one caller whose
+// compare-and-swap wins sweeps; a refresh that changes nothing costs a
+// comparison of the two sets.
+func (c *tokenCache) observe(set *keySet) {
+	old := c.seen.Load()
+	if old == set || !c.seen.CompareAndSwap(old, set) {
+		return
+	}
+	if old == nil || !keysLeft(old, set) {
+		return
+	}
+	for b := range c.buckets {
+		slots := c.buckets[b].slots[:c.ways]
+		for i := range slots {
+			if e := slots[i].Load(); e != nil && !set.contains(e.key) {
+				c.remove(b, e)
+			}
+		}
+	}
+}
+
+// keysLeft reports whether a key of old is missing from set. Unchanged keys
+// keep their identity across refreshes (parseJWKS), so pointers compare.
+func keysLeft(old, set *keySet) bool {
+	if old.only != nil && !set.contains(old.only) {
+		return true
+	}
+	for _, ks := range old.byKID {
+		for _, k := range ks {
+			if !set.contains(k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// entrySize is the accounted size of p's entry: the fixed overhead, the
+// payload, the slices' backing arrays and the strings the Principal does
+// not share with its payload (claims that held JSON escapes).
+func entrySize(p *Principal) int64 {
+	const strHeader = int64(unsafe.Sizeof(""))
+	n := int64(cacheEntryOverhead) + int64(cap(p.raw))
+	for _, list := range [...][]string{p.Audience, p.Scopes, p.Roles} {
+		n += int64(cap(list)) * strHeader
+		for _, s := range list {
+			n += ownBytes(s, p.raw)
+		}
+	}
+	for _, s := range [...]string{p.Subject, p.Issuer, p.ClientID, p.ID} {
+		n += ownBytes(s, p.raw)
+	}
+	return n
+}
+
+// ownBytes is len(s) unless s lies within raw's array.
+func ownBytes(s string, raw []byte) int64 {
+	if len(s) == 0 || len(raw) == 0 {
+		return int64(len(s))
+	}
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(raw)))
+	at := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	if at >= start && at < start+uintptr(cap(raw)) {
+		return 0
+	}
+	return int64(len(s))
 }
 
 // len returns the number of cached tokens (for tests and metrics).
 func (c *tokenCache) len() int {
 	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
+	for b := range c.buckets {
+		for i := range c.buckets[b].slots[:c.ways] {
+			if c.buckets[b].slots[i].Load() != nil {
+				n++
+			}
+		}
 	}
 	return n
 }

@@ -2,6 +2,10 @@ package core
 
 import (
 	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"errors"
 	"log/slog"
@@ -10,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Verifier verifies bearer tokens of one issuer against its JWKS. It is safe
@@ -126,12 +132,12 @@ func (v *Verifier) Authenticate(ctx context.Context, c Credentials) (*Principal,
 	if v == nil {
 		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
 	}
-	token, err := v.extract(c)
+	token, checked, err := v.extract(c)
 	if err != nil {
 		v.observe(err, false)
 		return nil, err
 	}
-	return v.Verify(ctx, token)
+	return v.verifyToken(ctx, token, checked)
 }
 
 // AuthenticateOptional is Authenticate for routes open to anonymous callers:
@@ -180,10 +186,23 @@ func (v *Verifier) observe(err error, hit bool) {
 // alg binding; signature; then, only for a genuine signature, strict claims
 // (duplicates, types), exp/nbf/iat with leeway, iss, audience and client,
 // token type.
+//
+// With the token cache on (the default), a token verified before is
+// answered from the cache after the size cap, exp and nbf against the
+// clock, and a check that its signing key is still in the usable JWKS.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error) {
 	if v == nil {
 		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
 	}
+	return v.verifyToken(ctx, token, true)
+}
+
+// verifyToken is Verify for a token whose b64token syntax (RFC 6750 §2.1)
+// was checked, or, when checked is false, is still to be checked. A cache
+// hit needs no syntax check: the token is byte for byte one that verified,
+// and a token that verifies is three base64url segments, all b64token
+// characters. So the check, a scan of the whole token, runs on misses only.
+func (v *Verifier) verifyToken(ctx context.Context, token string, checked bool) (*Principal, error) {
 	if len(token) > v.cfg.maxTokenSize {
 		err := v.fail(ErrTokenTooLarge, nil)
 		v.observe(err, false)
@@ -191,15 +210,28 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 	}
 	now := v.cfg.now()
 	var sum [32]byte
-	if v.cache != nil {
+	if c := v.cache; c != nil {
 		sum = tokenSum(token)
-		if e := v.cache.get(&sum); e != nil {
-			if v.timeValid(e.p, now) == nil && v.keys.usable(now).contains(e.key) {
-				v.observe(nil, true)
-				return e.p, nil
+		if set := v.keys.usable(now); set != nil {
+			if e := c.get(&sum, set); e != nil {
+				terr := v.timeValid(e.p, now)
+				if terr == nil {
+					v.observe(nil, true)
+					return e.p, nil
+				}
+				// Out of its time window: the signature is known to be
+				// good and the answer known to be a refusal, so no crypto.
+				c.drop(&sum, e)
+				err := v.fail(terr, nil)
+				v.observe(err, false)
+				return nil, err
 			}
-			v.cache.remove(&sum, e)
 		}
+	}
+	if !checked && !isB64Token(token) {
+		err := v.fail(ErrInvalidRequest, nil)
+		v.observe(err, false)
+		return nil, err
 	}
 	p, key, err := v.verify(ctx, token, now)
 	if err != nil {
@@ -221,7 +253,7 @@ var b64 = base64.RawURLEncoding.Strict()
 
 func decodeSegment(s string) ([]byte, error) {
 	// The decoder skips \r and \n; a token must not contain them.
-	if s == "" || strings.ContainsAny(s, "\r\n") {
+	if s == "" || strings.IndexByte(s, '\r') >= 0 || strings.IndexByte(s, '\n') >= 0 {
 		return nil, ErrTokenMalformed
 	}
 	out := make([]byte, b64.DecodedLen(len(s)))
@@ -233,6 +265,37 @@ func decodeSegment(s string) ([]byte, error) {
 }
 
 func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// stringBytes is the bytes of s, for functions that only read them.
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// checkSignature verifies sig over signed with key. RS256, RS384 and RS512
+// go to crypto/rsa directly, with the digest on the stack: golang-jwt's
+// Verify copies the signing input and allocates a hasher on every call. The
+// other algorithms go through golang-jwt. The checks are the same: an RSA
+// key of the right type, PKCS #1 v1.5 with the method's hash.
+func checkSignature(m jwt.SigningMethod, signed string, sig []byte, key any) error {
+	rm, ok := m.(*jwt.SigningMethodRSA)
+	if !ok {
+		return m.Verify(signed, sig, key)
+	}
+	pub, ok := key.(*rsa.PublicKey)
+	if !ok {
+		return jwt.ErrInvalidKeyType
+	}
+	switch rm.Hash {
+	case crypto.SHA256:
+		d := sha256.Sum256(stringBytes(signed))
+		return rsa.VerifyPKCS1v15(pub, crypto.SHA256, d[:], sig)
+	case crypto.SHA384:
+		d := sha512.Sum384(stringBytes(signed))
+		return rsa.VerifyPKCS1v15(pub, crypto.SHA384, d[:], sig)
+	case crypto.SHA512:
+		d := sha512.Sum512(stringBytes(signed))
+		return rsa.VerifyPKCS1v15(pub, crypto.SHA512, d[:], sig)
+	}
+	return m.Verify(signed, sig, key)
+}
 
 type header struct {
 	alg, kid, typ string
@@ -310,7 +373,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Pr
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := meth.m.Verify(token[:d2], sig, key.key); err != nil {
+	if err := checkSignature(meth.m, token[:d2], sig, key.key); err != nil {
 		return nil, nil, v.fail(ErrSignatureInvalid, err)
 	}
 	payload, err := decodeSegment(token[d1+1 : d2])
@@ -321,7 +384,9 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Pr
 	if err != nil {
 		return nil, nil, err
 	}
-	p.KeyID, p.Algorithm = key.kid, h.alg
+	// Both from constants, not the header: a Principal keeps nothing of
+	// the decoded header alive.
+	p.KeyID, p.Algorithm = key.kid, meth.m.Alg()
 	return p, key, nil
 }
 
@@ -518,6 +583,7 @@ func collect(dst []string, raw string, path []string) ([]string, error) {
 		if !ok {
 			return dst, ErrClaimType
 		}
+		dst = slices.Grow(dst, min(strings.Count(s, " ")+1, 32)) // one allocation for the usual few scopes
 		for f := range strings.SplitSeq(s, " ") {
 			if f != "" && !slices.Contains(dst, f) {
 				dst = append(dst, f)
