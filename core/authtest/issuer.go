@@ -32,6 +32,7 @@ type omit struct{}
 // Fault makes the issuer's JWKS endpoint misbehave.
 type Fault int
 
+// The faults SetFault injects. FaultNone, the zero value, is a healthy endpoint.
 const (
 	FaultNone  Fault = iota
 	FaultDown        // the connection is closed without an answer
