@@ -20,9 +20,36 @@ import (
 // (where go test runs this package).
 const repoRoot = ".."
 
-// docModules are the module directories whose packages the doc check reads.
-// Every one must exist: a renamed module must not silently drop out.
+// docModules are the modules the doc check must at least read. The check
+// reads every module of go.work; these must be among them, so that a
+// renamed module cannot silently drop out.
 var docModules = []string{"core", "ginauth", "echoauth", "fiberauth", "examples"}
+
+var useDirective = regexp.MustCompile(`(?m)^\s*(?:use\s+)?\./([A-Za-z0-9_./-]+)\s*$`)
+
+// workModules returns the module directories that go.work uses. Outside a
+// checkout of the repository (core in a module cache has no go.work next
+// to it) the test is skipped.
+func workModules(t *testing.T) []string {
+	t.Helper()
+	work, err := os.ReadFile(filepath.Join(repoRoot, "go.work"))
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skip("not inside a checkout of the jwksauth repository (no ../go.work)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mods []string
+	for _, m := range useDirective.FindAllStringSubmatch(string(work), -1) {
+		mods = append(mods, strings.TrimSuffix(m[1], "/"))
+	}
+	for _, want := range docModules {
+		if !slices.Contains(mods, want) {
+			t.Fatalf("go.work does not use ./%s (it uses %v)", want, mods)
+		}
+	}
+	return mods
+}
 
 // skipDir reports whether the walk should not enter a directory: vendored
 // JavaScript of the end-to-end test, testdata, and hidden or underscore
@@ -144,7 +171,7 @@ func checkGen(g *ast.GenDecl, report func(token.Pos, string, string)) {
 // "every exported identifier has a doc comment".
 func TestExportedIdentifiersDocumented(t *testing.T) {
 	var missing []string
-	for _, m := range docModules {
+	for _, m := range workModules(t) {
 		dir := filepath.Join(repoRoot, m)
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
 			t.Fatalf("module %s: %v", m, err)
@@ -359,6 +386,7 @@ func snippetDocs(t *testing.T) []string {
 // TestDocSnippetsCompile checks that every marked snippet of the README and
 // docs/ is made of lines of the compiled example or test it names.
 func TestDocSnippetsCompile(t *testing.T) {
+	workModules(t) // skips outside a checkout
 	total := 0
 	for _, doc := range snippetDocs(t) {
 		if _, err := os.Stat(filepath.Join(repoRoot, doc)); errors.Is(err, fs.ErrNotExist) {
