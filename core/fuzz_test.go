@@ -46,7 +46,7 @@ var fzSentinels = []error{
 	core.ErrKeyMismatch, core.ErrSignatureInvalid, core.ErrDuplicateClaim, core.ErrClaimType,
 	core.ErrMissingClaim, core.ErrTokenExpired, core.ErrTokenNotYetValid, core.ErrIssuedInFuture,
 	core.ErrIssuerInvalid, core.ErrAudienceInvalid, core.ErrClientInvalid, core.ErrTokenType,
-	core.ErrInsufficientScope, core.ErrKeysUnavailable,
+	core.ErrInsufficientScope, core.ErrKeysUnavailable, core.ErrMisconfigured,
 }
 
 // fzFixture is an issuer with one key per algorithm family, a verifier on

@@ -47,6 +47,8 @@ func hcStatus(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, core.ErrKeysUnavailable):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, core.ErrMisconfigured):
+		return http.StatusInternalServerError
 	default:
 		return http.StatusUnauthorized
 	}
