@@ -454,3 +454,60 @@ func TestSnippetCheckRefusesDrift(t *testing.T) {
 		})
 	}
 }
+
+// optionFuncs returns the exported functions of the package in dir whose
+// result type is named Option: the options a guide must document.
+func optionFuncs(t *testing.T, dir string) []string {
+	t.Helper()
+	matches, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	fset := token.NewFileSet()
+	for _, path := range matches {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Recv != nil || !fn.Name.IsExported() || fn.Type.Results == nil || len(fn.Type.Results.List) != 1 {
+				continue
+			}
+			if id, ok := fn.Type.Results.List[0].Type.(*ast.Ident); ok && id.Name == "Option" {
+				out = append(out, fn.Name.Name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestConfigurationDocumentsEveryOption fails when an option of core or of
+// an adapter is missing from docs/configuration.md, so that a new option
+// cannot ship without its default and security stance.
+func TestConfigurationDocumentsEveryOption(t *testing.T) {
+	workModules(t) // skips outside a checkout
+	doc, err := os.ReadFile(filepath.Join(repoRoot, "docs", "configuration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, dir := range []string{"core", "ginauth", "echoauth", "fiberauth"} {
+		opts := optionFuncs(t, filepath.Join(repoRoot, dir))
+		if len(opts) == 0 {
+			t.Errorf("%s: no option constructors found", dir)
+		}
+		for _, name := range opts {
+			total++
+			if !strings.Contains(string(doc), "`"+name+"(") && !strings.Contains(string(doc), "`"+name+"`") {
+				t.Errorf("docs/configuration.md does not document %s.%s", dir, name)
+			}
+		}
+	}
+	t.Logf("%d options documented", total)
+}
