@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/jwksauth/jwksauth/core"
 )
@@ -57,8 +58,10 @@ func WithErrorHandler(h func(c *fiber.Ctx, err *core.Error) error) Option {
 // authentication or authorization: no principal is stored for them.
 //
 // Default: none, every request is checked. Security: a skipped request is
-// unauthenticated; make s match exactly the public requests (for example by
-// c.Route().Path, the route pattern, not a prefix of the raw URL).
+// unauthenticated; make s match exactly the public requests (for example
+// c.Path() == "/healthz", not a prefix of the raw URL). Under app.Use,
+// c.Route().Path is the Use prefix for every request, not the route, so do
+// not match on it there.
 func WithSkipper(s func(c *fiber.Ctx) bool) Option {
 	return func(cfg *config) { cfg.skip = s }
 }
@@ -157,17 +160,20 @@ func handle(cfg *config, auth func(context.Context, core.Credentials, *core.Prin
 }
 
 // credentials are the credential sources of a fasthttp request, as core
-// reads them. Only the values core asks for are copied out of fasthttp's
+// reads them. Only the values core asks for are read out of fasthttp's
 // buffers, which are reused after the request.
 type credentials struct{ c *fiber.Ctx }
 
 // Authorization matches the field name case-insensitively (RFC 9110 §5.1),
-// also when fiber.Config.DisableHeaderNormalizing keeps names as sent.
+// also when fiber.Config.DisableHeaderNormalizing keeps names as sent. The
+// values are views of fasthttp's header buffer, not copies, as Fiber's own
+// c.Get returns them: core.Credentials guarantees that core keeps none of
+// them past the call, so the hot path copies no token.
 func (r credentials) Authorization() []string {
 	var out []string
 	r.c.Request().Header.VisitAll(func(k, v []byte) {
-		if strings.EqualFold(string(k), fiber.HeaderAuthorization) {
-			out = append(out, string(v))
+		if strings.EqualFold(utils.UnsafeString(k), fiber.HeaderAuthorization) {
+			out = append(out, utils.UnsafeString(v))
 		}
 	})
 	return out
