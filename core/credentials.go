@@ -9,6 +9,12 @@ import (
 // Adapters implement it over their framework's request; FromHTTP implements
 // it over *http.Request. Core decides which sources to read: the query and
 // cookie are only asked for when enabled by WithQueryToken or WithCookieToken.
+//
+// Core reads the strings returned only while the Authenticate (or
+// Authorize, AuthenticateOptional) call that asked for them runs, and keeps
+// none of them: the Principal and errors it returns share no memory with
+// them, and the token cache keeps a hash. An adapter may therefore return
+// views of request buffers its framework reuses after the request.
 type Credentials interface {
 	// Authorization returns every Authorization header field value, in order.
 	Authorization() []string
