@@ -1,0 +1,265 @@
+package bench_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/jwksauth/jwksauth/examples/bench"
+)
+
+// The fixture is shared by every benchmark of a run: one issuer, one key,
+// one token, so that every row verifies exactly the same bytes.
+var (
+	fixtureOnce sync.Once
+	fixture     *bench.Fixture
+	fixtureErr  error
+)
+
+func benchFixture(b testing.TB) *bench.Fixture {
+	b.Helper()
+	fixtureOnce.Do(func() { fixture, fixtureErr = bench.NewFixture() })
+	if fixtureErr != nil {
+		b.Fatal(fixtureErr)
+	}
+	return fixture
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fixture != nil {
+		fixture.Close()
+	}
+	os.Exit(code)
+}
+
+// BenchmarkFloor/rs256 is the least any RS256 verifier must do: sha256 of
+// the signing input and rsa.VerifyPKCS1v15, with the key and the signature
+// already decoded.
+func BenchmarkFloor(b *testing.B) {
+	b.Run("rs256", func(b *testing.B) {
+		f := benchFixture(b)
+		pub, ok := f.Issuer.SigningKey().Signer.Public().(*rsa.PublicKey)
+		if !ok {
+			b.Fatal("the fixture's key is not RSA")
+		}
+		i := strings.LastIndexByte(f.Token, '.')
+		sig, err := base64.RawURLEncoding.DecodeString(f.Token[i+1:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		signed := []byte(f.Token[:i])
+		b.ReportAllocs()
+		for b.Loop() {
+			sum := sha256.Sum256(signed)
+			if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// okWriter is the cheapest http.ResponseWriter that still records the
+// status, so that every iteration can check it was served, not refused.
+type okWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *okWriter) Header() http.Header { return w.h }
+func (w *okWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+func (w *okWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return len(p), nil
+}
+
+func (w *okWriter) reset() {
+	clear(w.h)
+	w.status = 0
+}
+
+func newRequest(token string) *http.Request {
+	r, _ := http.NewRequest(http.MethodGet, bench.Path, nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	r.RemoteAddr = "127.0.0.1:40000"
+	return r
+}
+
+// warm serves one request before the measurement, so that the first
+// JWKS fetch of lazy peers and the first verification of the cached rows
+// are not timed, and fails the benchmark unless it was served.
+func warm(b *testing.B, serve func() int) {
+	b.Helper()
+	if st := serve(); st != http.StatusOK {
+		b.Fatalf("warm-up request: status %d", st)
+	}
+}
+
+// serveHTTP drives h through ServeHTTP, serially, and checks every answer.
+func serveHTTP(b *testing.B, h http.Handler, token string) {
+	r := newRequest(token)
+	w := &okWriter{h: http.Header{}}
+	warm(b, func() int { w.reset(); h.ServeHTTP(w, r); return w.status })
+	b.ReportAllocs()
+	for b.Loop() {
+		w.reset()
+		h.ServeHTTP(w, r)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}
+
+// serveHTTPParallel drives h from GOMAXPROCS goroutines.
+func serveHTTPParallel(b *testing.B, h http.Handler, token string) {
+	r, w := newRequest(token), &okWriter{h: http.Header{}}
+	warm(b, func() int { w.reset(); h.ServeHTTP(w, r); return w.status })
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := newRequest(token)
+		w := &okWriter{h: http.Header{}}
+		for pb.Next() {
+			w.reset()
+			h.ServeHTTP(w, r)
+			if w.status != http.StatusOK {
+				b.Errorf("status %d", w.status)
+				return
+			}
+		}
+	})
+}
+
+func newRequestCtx(token string) *fasthttp.RequestCtx {
+	var rc fasthttp.RequestCtx
+	var req fasthttp.Request
+	req.Header.SetMethod(fasthttp.MethodGet)
+	req.SetRequestURI(bench.Path)
+	req.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+token)
+	rc.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
+	return &rc
+}
+
+// next readies a reused RequestCtx for the next request as fasthttp's
+// server does between requests: a fresh response and no user values (Fiber's
+// Locals) left from the previous one.
+func next(rc *fasthttp.RequestCtx) {
+	rc.Response.Reset()
+	rc.ResetUserValues()
+}
+
+// fiberStatus is the status of the answer, 0 unless the handler wrote the
+// body "ok" (fasthttp reports 200 for a response nobody touched).
+func fiberStatus(rc *fasthttp.RequestCtx) int {
+	if st := rc.Response.StatusCode(); st != http.StatusOK || string(rc.Response.Body()) == "ok" {
+		return st
+	}
+	return 0
+}
+
+// serveFiber drives app.Handler() on one reused fasthttp.RequestCtx.
+func serveFiber(b *testing.B, app *fiber.App, token string) {
+	h := app.Handler()
+	rc := newRequestCtx(token)
+	warm(b, func() int { next(rc); h(rc); return fiberStatus(rc) })
+	b.ReportAllocs()
+	for b.Loop() {
+		next(rc)
+		h(rc)
+		if st := fiberStatus(rc); st != http.StatusOK {
+			b.Fatalf("status %d", st)
+		}
+	}
+}
+
+func serveFiberParallel(b *testing.B, app *fiber.App, token string) {
+	h := app.Handler()
+	rc := newRequestCtx(token)
+	warm(b, func() int { next(rc); h(rc); return fiberStatus(rc) })
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		rc := newRequestCtx(token)
+		for pb.Next() {
+			next(rc)
+			h(rc)
+			if st := fiberStatus(rc); st != http.StatusOK {
+				b.Errorf("status %d", st)
+				return
+			}
+		}
+	})
+}
+
+// parallelRows are the rows also measured with b.RunParallel, as
+// "<row>-parallel": jwksauth on both paths.
+var parallelRows = []string{"jwksauth", "jwksauth-nocache"}
+
+func BenchmarkGin(b *testing.B) {
+	benchHTTP(b, bench.GinRows, bench.NewGin)
+}
+
+func BenchmarkEcho(b *testing.B) {
+	benchHTTP(b, bench.EchoRows, bench.NewEcho)
+}
+
+func benchHTTP(b *testing.B, rows []string, build func(context.Context, *bench.Fixture, string) (http.Handler, error)) {
+	f := benchFixture(b)
+	for _, row := range rows {
+		b.Run(row, func(b *testing.B) {
+			h, err := build(b.Context(), f, row)
+			if err != nil {
+				b.Fatal(err)
+			}
+			serveHTTP(b, h, f.Token)
+		})
+	}
+	for _, row := range parallelRows {
+		b.Run(row+"-parallel", func(b *testing.B) {
+			h, err := build(b.Context(), f, row)
+			if err != nil {
+				b.Fatal(err)
+			}
+			serveHTTPParallel(b, h, f.Token)
+		})
+	}
+}
+
+func BenchmarkFiber(b *testing.B) {
+	f := benchFixture(b)
+	for _, row := range bench.FiberRows {
+		b.Run(row, func(b *testing.B) {
+			app, err := bench.NewFiber(b.Context(), f, row)
+			if err != nil {
+				b.Fatal(err)
+			}
+			serveFiber(b, app, f.Token)
+		})
+	}
+	for _, row := range parallelRows {
+		b.Run(row+"-parallel", func(b *testing.B) {
+			app, err := bench.NewFiber(b.Context(), f, row)
+			if err != nil {
+				b.Fatal(err)
+			}
+			serveFiberParallel(b, app, f.Token)
+		})
+	}
+}

@@ -1,0 +1,11 @@
+// Package bench measures jwksauth against the floor of RS256 verification
+// and against the peers, through each framework's own entry point
+// (issue #7). Every row does the same work: verify one RS256-2048 token
+// (kid, iss, aud, exp, scope) against keys fetched from an in-process
+// JWKS server, require the issuer, the audience and exp, and check the
+// scope example:note:read.
+//
+// Run it from examples/ with `make bench` at the repository root, which
+// prints a benchstat table and each row's ratio to BenchmarkFloor/rs256
+// from the same run (see ratios/).
+package bench

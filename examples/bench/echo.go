@@ -1,0 +1,67 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/golang-jwt/jwt/v5"
+	echojwt "github.com/labstack/echo-jwt/v4"
+	"github.com/labstack/echo/v4"
+
+	"github.com/jwksauth/jwksauth/echoauth"
+)
+
+// EchoRows are the rows of BenchmarkEcho, in order.
+var EchoRows = []string{"bare", "jwksauth", "jwksauth-nocache", "echo-jwt"}
+
+// NewEcho returns an Echo server serving GET Path for the row: the same
+// handler behind each row's verification and scope check. Verifiers and
+// key refreshers stop when ctx ends.
+func NewEcho(ctx context.Context, f *Fixture, row string) (http.Handler, error) {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	ok := func(c echo.Context) error { return c.String(http.StatusOK, "ok") }
+	switch row {
+	case "bare":
+		e.GET(Path, ok)
+	case "jwksauth", "jwksauth-nocache":
+		v, err := newVerifier(ctx, f, row == "jwksauth")
+		if err != nil {
+			return nil, err
+		}
+		e.GET(Path, ok, echoauth.RequireScopes(v, RequiredScope))
+	case "echo-jwt":
+		g, err := newGolangJWT(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		// echo-jwt's default parser applies no issuer, audience or
+		// required-exp check: its ParseTokenFunc hook takes a parser that does.
+		mw, err := echojwt.Config{
+			KeyFunc: g.keys.Keyfunc,
+			ParseTokenFunc: func(_ echo.Context, auth string) (any, error) {
+				return g.parser.ParseWithClaims(auth, &scopeClaims{}, g.keys.Keyfunc)
+			},
+		}.ToMiddleware()
+		if err != nil {
+			return nil, err
+		}
+		scope := func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				tok, ok := c.Get("user").(*jwt.Token)
+				if !ok {
+					return echo.ErrUnauthorized
+				}
+				if claims, ok := tok.Claims.(*scopeClaims); !ok || !hasScope(claims.Scope) {
+					return echo.NewHTTPError(http.StatusForbidden)
+				}
+				return next(c)
+			}
+		}
+		e.GET(Path, ok, mw, scope)
+	default:
+		return nil, fmt.Errorf("bench: no Echo row %q", row)
+	}
+	return e, nil
+}

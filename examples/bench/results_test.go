@@ -1,0 +1,101 @@
+package bench_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/jwksauth/jwksauth/examples/bench"
+)
+
+const sampleOutput = `goos: linux
+goarch: amd64
+pkg: github.com/jwksauth/jwksauth/examples/bench
+BenchmarkFloor/rs256-2         	   38271	     30000 ns/op	    1376 B/op	       9 allocs/op
+BenchmarkGin/bare-2            	 4852026	       250 ns/op	      48 B/op	       1 allocs/op
+BenchmarkGin/jwksauth-2        	2026/11/27 13:29:25 INFO a log line that pushed the figures down
+  471337	       800 ns/op	     752 B/op	       5 allocs/op
+BenchmarkGin/jwksauth-nocache-2         	   20000	     33000 ns/op	    3360 B/op	      24 allocs/op
+BenchmarkGin/auth0-2                    	   20000	     60000 ns/op	   11329 B/op	     152 allocs/op
+BenchmarkGin/jwksauth-parallel-2        	   20000	       500 ns/op	     752 B/op	       5 allocs/op
+BenchmarkGin/jwksauth-nocache-parallel-2	   20000	     17000 ns/op	    3360 B/op	      24 allocs/op
+PASS
+BenchmarkFloor/rs256-2         	   38271	     40000 ns/op	    1376 B/op	       9 allocs/op
+BenchmarkGin/bare-2            	 4852026	       260 ns/op	      48 B/op	       1 allocs/op
+BenchmarkGin/jwksauth-2        	  471337	       850 ns/op	     752 B/op	       5 allocs/op
+BenchmarkGin/jwksauth-nocache-2         	   20000	     34000 ns/op	    3360 B/op	      24 allocs/op
+BenchmarkGin/auth0-2                    	   20000	     62000 ns/op	   11329 B/op	     152 allocs/op
+BenchmarkGin/jwksauth-parallel-2        	   20000	       520 ns/op	     752 B/op	       5 allocs/op
+BenchmarkGin/jwksauth-nocache-parallel-2	   20000	     30000 ns/op	    3360 B/op	      24 allocs/op
+BenchmarkFloor/rs256-2         	   38271	     35000 ns/op	    1376 B/op	       9 allocs/op
+pkg: github.com/jwksauth/jwksauth/core
+BenchmarkCoreFloor-2           	   38271	     30000 ns/op	    1376 B/op	       9 allocs/op
+BenchmarkCoreVerify/cache-2    	 1000000	       500 ns/op	       0 B/op	       0 allocs/op
+ok
+`
+
+func TestParseResults(t *testing.T) {
+	results, err := bench.ParseResults(strings.NewReader(sampleOutput))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bench.Result{
+		{Name: "BenchmarkFloor/rs256", Runs: 3, NsPerOp: 35000, BytesPerOp: 1376, AllocsPerOp: 9},
+		{Name: "BenchmarkGin/bare", Runs: 2, NsPerOp: 255, BytesPerOp: 48, AllocsPerOp: 1},
+		{Name: "BenchmarkGin/jwksauth", Runs: 2, NsPerOp: 825, BytesPerOp: 752, AllocsPerOp: 5},
+		{Name: "BenchmarkGin/jwksauth-nocache", Runs: 2, NsPerOp: 33500, BytesPerOp: 3360, AllocsPerOp: 24},
+		{Name: "BenchmarkGin/auth0", Runs: 2, NsPerOp: 61000, BytesPerOp: 11329, AllocsPerOp: 152},
+		{Name: "BenchmarkGin/jwksauth-parallel", Runs: 2, NsPerOp: 510, BytesPerOp: 752, AllocsPerOp: 5},
+		{Name: "BenchmarkGin/jwksauth-nocache-parallel", Runs: 2, NsPerOp: 23500, BytesPerOp: 3360, AllocsPerOp: 24},
+		{Name: "BenchmarkCoreFloor", Runs: 1, NsPerOp: 30000, BytesPerOp: 1376, AllocsPerOp: 9},
+		{Name: "BenchmarkCoreVerify/cache", Runs: 1, NsPerOp: 500},
+	}
+	if len(results) != len(want) {
+		t.Fatalf("%d results, want %d: %+v", len(results), len(want), results)
+	}
+	for i, w := range want {
+		if results[i] != w {
+			t.Errorf("result %d = %+v, want %+v", i, results[i], w)
+		}
+	}
+}
+
+func TestReport(t *testing.T) {
+	results, err := bench.ParseResults(strings.NewReader(sampleOutput))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	missed, err := bench.Report(&out, results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, tc := range []struct {
+		name, line string
+	}{
+		{"floor", "BenchmarkFloor/rs256: 35000 ns/op (median of 3)"},
+		{"row ratio", "jwksauth-nocache                  33500     0.957"},
+		{"nocache target met", "ok   jwksauth-nocache 0.957× floor (target ≤ 1.20×)"},
+		{"allocs target met", "ok   jwksauth-nocache 24 allocs/op (target ≤ 40)"},
+		{"peer beaten", "ok   jwksauth-nocache below auth0: 33500 < 61000 ns/op (1.82× faster)"},
+		{"cache target met", "ok   jwksauth (cache hit) 0.0236× floor (target ≤ 0.03×), 42× faster than the floor"},
+		{"parallel target missed", "MISS jwksauth-parallel throughput 1.62× serial (target ≥ 1.7×)"},
+		{"parallel target missed too", "MISS jwksauth-nocache-parallel throughput 1.43× serial (target ≥ 1.7×)"},
+		{"core hit allocations", "ok   CoreVerify/cache 0 allocs/op inside core (target 0)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(text, tc.line) {
+				t.Errorf("report lacks %q:\n%s", tc.line, text)
+			}
+		})
+	}
+	if missed != 2 {
+		t.Errorf("missed = %d, want 2:\n%s", missed, text)
+	}
+
+	t.Run("no floor", func(t *testing.T) {
+		if _, err := bench.Report(&out, results[1:]); err == nil {
+			t.Fatal("a report without the floor must fail")
+		}
+	})
+}
