@@ -5,9 +5,11 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/MicahParks/jwkset"
@@ -103,6 +105,8 @@ var (
 	errKeyType      = errors.New("unsupported key type")
 	errKeyAlg       = errors.New("key alg is not an accepted signature algorithm for its type")
 	errKeyTooSmall  = errors.New("RSA key shorter than 2048 bits")
+	errKeyTooLarge  = errors.New("RSA key longer than 8192 bits")
+	errKeyExponent  = errors.New("RSA public exponent is not an odd number from 3 to 2^31-1")
 	errJWKSNotJSON  = errors.New("JWKS is not a JSON object")
 	errJWKSNoKeys   = errors.New(`JWKS has no "keys" array`)
 	errDuplicateKey = errors.New("duplicate member in JWK")
@@ -167,20 +171,37 @@ func parseJWKS(body []byte, prev *keySet, now time.Time) (*keySet, []skippedKey,
 	return set, skipped, nil
 }
 
+// kidOf reads the kid of a JWK that failed to load, for the skip report.
+// A JWK refused for a duplicated member still names its kid when the kid
+// itself is not the duplicated one.
 func kidOf(raw string) string {
 	ms, err := parseObject(raw, nil)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrDuplicateClaim) {
 		return ""
 	}
+	kid, n := "", 0
 	for _, m := range ms {
 		if m.key == "kid" {
-			s, _ := jsonString(m.val)
-			return s
+			kid, _ = jsonString(m.val)
+			n++
 		}
 	}
-	return ""
+	if n != 1 {
+		return ""
+	}
+	return kid
 }
 
+// parseJWK reads one JWK and returns it only when the verifier can use it
+// for signatures. Skipped, with the reason: a duplicated member or a member
+// of the wrong type; use other than "sig"; key_ops without "verify"; a kty
+// other than RSA, EC and OKP (oct included: HMAC is never accepted for JWKS
+// keys); values jwkset refuses (broken base64, a point off its curve, a
+// missing parameter); RSA under 2048 or over 8192 bits, or with an exponent
+// that is even, below 3 or above 2^31-1; an EC curve other than P-256,
+// P-384 and P-521 (secp256k1 for one); an OKP curve other than Ed25519
+// (X25519 is for key agreement); an alg that is not an accepted signature
+// algorithm of the key's type and curve.
 func parseJWK(raw string) (*publicKey, error) {
 	ms, err := parseObject(raw, nil)
 	if err != nil {
@@ -221,15 +242,30 @@ func parseJWK(raw string) (*publicKey, error) {
 	}
 	// Only public parameters were copied into m: no x5u/x5c is ever read or
 	// fetched, and private members are ignored.
+	if m.KTY == jwkset.KtyRSA && m.E != "" {
+		// jwkset reads e into an int through Uint64, which silently drops
+		// the high bytes of an over-long value: check it here first.
+		if e, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(m.E, "=")); err == nil && len(e) > 4 {
+			return nil, errKeyExponent
+		}
+	}
 	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
 	if err != nil {
+		if errors.Is(err, jwkset.ErrUnsupportedKey) {
+			return nil, fmt.Errorf("%w: %w", errKeyType, err)
+		}
 		return nil, err
 	}
 	k := &publicKey{kid: m.KID, alg: string(m.ALG), raw: raw}
 	switch pub := jwk.Key().(type) {
 	case *rsa.PublicKey:
-		if pub.N.BitLen() < 2048 {
+		switch {
+		case pub.N.BitLen() < 2048: // RFC 7518 §3.3
 			return nil, errKeyTooSmall
+		case pub.N.BitLen() > 8192: // no provider uses more; bounds the cost of one verification
+			return nil, errKeyTooLarge
+		case pub.E < 3 || pub.E&1 == 0:
+			return nil, errKeyExponent
 		}
 		k.kind, k.key = kindRSA, pub
 	case *ecdsa.PublicKey:
@@ -241,7 +277,7 @@ func parseJWK(raw string) (*publicKey, error) {
 		case elliptic.P521():
 			k.kind = kindP521
 		default:
-			return nil, errKeyType
+			return nil, fmt.Errorf("%w: curve %s", errKeyType, pub.Curve.Params().Name)
 		}
 		k.key = pub
 	case ed25519.PublicKey:

@@ -34,14 +34,17 @@ type Fault int
 
 // The faults SetFault injects. FaultNone, the zero value, is a healthy endpoint.
 const (
-	FaultNone  Fault = iota
-	FaultDown        // the connection is closed without an answer
-	Fault500         // 500 Internal Server Error
-	FaultHTML        // 200 with an HTML page
-	FaultHuge        // 200 with a body larger than any sane JWKS (2 MiB)
-	FaultHang        // the answer never comes (until the request is cancelled)
-	FaultEmpty       // 200 with {"keys":[]}
-	FaultNotFound    // 404
+	FaultNone        Fault = iota
+	FaultDown              // the connection is closed without an answer
+	Fault500               // 500 Internal Server Error
+	FaultHTML              // 200 with an HTML page
+	FaultHuge              // 200 with a body larger than any sane JWKS (2 MiB)
+	FaultHang              // the answer never comes (until the request is cancelled)
+	FaultEmpty             // 200 with {"keys":[]}
+	FaultNotFound          // 404
+	FaultInvalidJSON       // 200, Content-Type application/json, with a truncated JSON text
+	FaultNotJWKS           // 200 with a JSON object that has no "keys" member
+	FaultStall             // 200 and the start of a JWKS, then nothing (until the request is cancelled)
 )
 
 // Issuer is an in-process OpenID provider on loopback: discovery at
@@ -60,7 +63,10 @@ type Issuer struct {
 	extra        []json.RawMessage
 	fault        Fault
 	cacheControl string
+	headers      http.Header
 	delay        time.Duration
+	hook         func(*http.Request)
+	discovery    map[string]any
 	now          func() time.Time
 
 	jwksHits      atomic.Int64
@@ -192,6 +198,42 @@ func (i *Issuer) SetDelay(d time.Duration) {
 	i.delay = d
 }
 
+// SetJWKSHook installs fn, called at the start of every JWKS request (after
+// it is counted, before any delay or fault) on the request's goroutine. It
+// may block, for example to hold a fetch in flight until a test releases it;
+// fn should return when r.Context() ends. nil removes it.
+func (i *Issuer) SetJWKSHook(fn func(r *http.Request)) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.hook = fn
+}
+
+// SetJWKSHeader sets a response header of healthy JWKS answers, such as Age
+// or Expires ("" removes it). Cache-Control has SetCacheControl.
+func (i *Issuer) SetJWKSHeader(name, value string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.headers == nil {
+		i.headers = make(http.Header)
+	}
+	if value == "" {
+		i.headers.Del(name)
+	} else {
+		i.headers.Set(name, value)
+	}
+}
+
+// SetDiscovery overrides one member of the discovery document (Omit removes
+// it), for example a foreign "issuer" or a plain-http "jwks_uri".
+func (i *Issuer) SetDiscovery(name string, value any) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.discovery == nil {
+		i.discovery = make(map[string]any)
+	}
+	i.discovery[name] = value
+}
+
 // SetCacheControl sets the Cache-Control header of JWKS answers ("" for none).
 func (i *Issuer) SetCacheControl(v string) {
 	i.mu.Lock()
@@ -225,6 +267,15 @@ func (i *Issuer) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		"code_challenge_methods_supported":      []string{"S256"},
 		"grant_types_supported":                 []string{"authorization_code"},
 	}
+	i.mu.Lock()
+	for k, v := range i.discovery {
+		if v == Omit {
+			delete(doc, k)
+		} else {
+			doc[k] = v
+		}
+	}
+	i.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(doc)
 }
@@ -247,8 +298,11 @@ func (i *Issuer) JWKS() []byte {
 func (i *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	i.jwksHits.Add(1)
 	i.mu.Lock()
-	fault, cc, delay := i.fault, i.cacheControl, i.delay
+	fault, cc, delay, hook, hdr := i.fault, i.cacheControl, i.delay, i.hook, i.headers.Clone()
 	i.mu.Unlock()
+	if hook != nil {
+		hook(r)
+	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
@@ -287,6 +341,26 @@ func (i *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"keys":[]}`))
 		return
+	case FaultInvalidJSON:
+		w.Header().Set("Content-Type", "application/json")
+		b := i.JWKS()
+		_, _ = w.Write(b[:len(b)/2])
+		return
+	case FaultNotJWKS:
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"error":"maintenance","error_description":"try again later"}`))
+		return
+	case FaultStall:
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		_, _ = w.Write([]byte(`{"keys":[`))
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		<-r.Context().Done()
+		return
+	}
+	for k, v := range hdr {
+		w.Header()[k] = v
 	}
 	if cc != "" {
 		w.Header().Set("Cache-Control", cc)
@@ -300,7 +374,6 @@ type MintOption func(*mint)
 
 type mint struct {
 	key    *Key
-	alg    string
 	header map[string]any
 }
 
