@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
@@ -61,12 +62,14 @@ func BenchmarkFloor(b *testing.B) {
 		}
 		signed := []byte(f.Token[:i])
 		b.ReportAllocs()
+		m := startCPU()
 		for b.Loop() {
 			sum := sha256.Sum256(signed)
 			if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
 				b.Fatal(err)
 			}
 		}
+		m.report(b)
 	})
 }
 
@@ -102,6 +105,24 @@ func newRequest(token string) *http.Request {
 	return r
 }
 
+// cpuMeter measures how many CPUs the process got while a benchmark ran:
+// CPU time over wall time. On a machine shared with other work, a parallel
+// row's throughput gain can only be read against the CPUs it was given;
+// the ratios tool prints both.
+type cpuMeter struct {
+	cpu  time.Duration
+	wall time.Time
+}
+
+func startCPU() cpuMeter { return cpuMeter{cpuTime(), time.Now()} }
+
+func (m cpuMeter) report(b *testing.B) {
+	wall := time.Since(m.wall)
+	if cpu := cpuTime() - m.cpu; cpu > 0 && wall > 0 {
+		b.ReportMetric(cpu.Seconds()/wall.Seconds(), "cpus")
+	}
+}
+
 // warm serves one request before the measurement, so that the first
 // JWKS fetch of lazy peers and the first verification of the cached rows
 // are not timed, and fails the benchmark unless it was served.
@@ -118,6 +139,7 @@ func serveHTTP(b *testing.B, h http.Handler, token string) {
 	w := &okWriter{h: http.Header{}}
 	warm(b, func() int { w.reset(); h.ServeHTTP(w, r); return w.status })
 	b.ReportAllocs()
+	m := startCPU()
 	for b.Loop() {
 		w.reset()
 		h.ServeHTTP(w, r)
@@ -125,6 +147,7 @@ func serveHTTP(b *testing.B, h http.Handler, token string) {
 			b.Fatalf("status %d", w.status)
 		}
 	}
+	m.report(b)
 }
 
 // serveHTTPParallel drives h from GOMAXPROCS goroutines.
@@ -133,6 +156,7 @@ func serveHTTPParallel(b *testing.B, h http.Handler, token string) {
 	warm(b, func() int { w.reset(); h.ServeHTTP(w, r); return w.status })
 	b.ReportAllocs()
 	b.ResetTimer()
+	m := startCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		r := newRequest(token)
 		w := &okWriter{h: http.Header{}}
@@ -145,6 +169,7 @@ func serveHTTPParallel(b *testing.B, h http.Handler, token string) {
 			}
 		}
 	})
+	m.report(b)
 }
 
 func newRequestCtx(token string) *fasthttp.RequestCtx {
@@ -180,6 +205,7 @@ func serveFiber(b *testing.B, app *fiber.App, token string) {
 	rc := newRequestCtx(token)
 	warm(b, func() int { next(rc); h(rc); return fiberStatus(rc) })
 	b.ReportAllocs()
+	m := startCPU()
 	for b.Loop() {
 		next(rc)
 		h(rc)
@@ -187,6 +213,7 @@ func serveFiber(b *testing.B, app *fiber.App, token string) {
 			b.Fatalf("status %d", st)
 		}
 	}
+	m.report(b)
 }
 
 func serveFiberParallel(b *testing.B, app *fiber.App, token string) {
@@ -195,6 +222,7 @@ func serveFiberParallel(b *testing.B, app *fiber.App, token string) {
 	warm(b, func() int { next(rc); h(rc); return fiberStatus(rc) })
 	b.ReportAllocs()
 	b.ResetTimer()
+	m := startCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		rc := newRequestCtx(token)
 		for pb.Next() {
@@ -206,6 +234,7 @@ func serveFiberParallel(b *testing.B, app *fiber.App, token string) {
 			}
 		}
 	})
+	m.report(b)
 }
 
 // parallelRows are the rows also measured with b.RunParallel, as

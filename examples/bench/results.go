@@ -19,14 +19,22 @@ type Result struct {
 	Runs int
 	// NsPerOp, BytesPerOp and AllocsPerOp are medians (0 when not reported).
 	NsPerOp, BytesPerOp, AllocsPerOp float64
+	// CPUs is the median of the "cpus" metric (process CPU time over wall
+	// time while the benchmark ran; 0 when not reported): how much of the
+	// machine the row was given.
+	CPUs float64
 }
+
+// CPUNsPerOp is the CPU time one operation cost (NsPerOp × CPUs), which
+// other load on the machine inflates less than NsPerOp; 0 without CPUs.
+func (r Result) CPUNsPerOp() float64 { return r.NsPerOp * r.CPUs }
 
 // ParseResults reads `go test -bench -benchmem` output (any number of
 // runs, from any number of packages; lines that are not results are
 // skipped) and returns each benchmark's medians, in order of first
 // appearance.
 func ParseResults(r io.Reader) ([]Result, error) {
-	type samples struct{ ns, bytes, allocs []float64 }
+	type samples struct{ ns, bytes, allocs, cpus []float64 }
 	var order []string
 	all := map[string]*samples{}
 	sc := bufio.NewScanner(r)
@@ -68,6 +76,8 @@ func ParseResults(r io.Reader) ([]Result, error) {
 				s.bytes = append(s.bytes, v)
 			case "allocs/op":
 				s.allocs = append(s.allocs, v)
+			case "cpus":
+				s.cpus = append(s.cpus, v)
 			}
 		}
 	}
@@ -77,7 +87,7 @@ func ParseResults(r io.Reader) ([]Result, error) {
 	out := make([]Result, 0, len(order))
 	for _, name := range order {
 		s := all[name]
-		out = append(out, Result{Name: name, Runs: len(s.ns), NsPerOp: median(s.ns), BytesPerOp: median(s.bytes), AllocsPerOp: median(s.allocs)})
+		out = append(out, Result{Name: name, Runs: len(s.ns), NsPerOp: median(s.ns), BytesPerOp: median(s.bytes), AllocsPerOp: median(s.allocs), CPUs: median(s.cpus)})
 	}
 	return out, nil
 }
@@ -146,6 +156,13 @@ func Report(w io.Writer, results []Result) (missed int, err error) {
 	}
 	p := &printer{w: w}
 	p.printf("%s: %.0f ns/op (median of %d)\n", FloorName, floor.NsPerOp, floor.Runs)
+	// cpuRatio is r's CPU time per operation over the floor's, when measured.
+	cpuRatio := func(r Result) string {
+		if r.CPUs == 0 || floor.CPUs == 0 {
+			return ""
+		}
+		return fmt.Sprintf("; CPU time %.3f×", r.CPUNsPerOp()/floor.CPUNsPerOp())
+	}
 	verdict := func(ok bool, format string, args ...any) {
 		mark := "ok  "
 		if !ok {
@@ -164,14 +181,14 @@ func Report(w io.Writer, results []Result) (missed int, err error) {
 		if len(rows) == 0 {
 			continue
 		}
-		p.printf("\n%s\n  %-26s %12s %9s %9s %10s\n", fw, "row", "ns/op", "× floor", "B/op", "allocs/op")
+		p.printf("\n%s\n  %-26s %12s %9s %9s %10s %6s\n", fw, "row", "ns/op", "× floor", "B/op", "allocs/op", "cpus")
 		for _, r := range rows {
-			p.printf("  %-26s %12.0f %9.3f %9.0f %10.0f\n", strings.TrimPrefix(r.Name, fw+"/"), r.NsPerOp, r.NsPerOp/floor.NsPerOp, r.BytesPerOp, r.AllocsPerOp)
+			p.printf("  %-26s %12.0f %9.3f %9.0f %10.0f %6.2f\n", strings.TrimPrefix(r.Name, fw+"/"), r.NsPerOp, r.NsPerOp/floor.NsPerOp, r.BytesPerOp, r.AllocsPerOp, r.CPUs)
 		}
 		row := func(name string) (Result, bool) { r, ok := byName[fw+"/"+name]; return r, ok && r.NsPerOp > 0 }
 		if nc, ok := row("jwksauth-nocache"); ok {
 			ratio := nc.NsPerOp / floor.NsPerOp
-			verdict(ratio <= TargetNoCache, "jwksauth-nocache %.3f× floor (target ≤ %.2f×)", ratio, TargetNoCache)
+			verdict(ratio <= TargetNoCache, "jwksauth-nocache %.3f× floor (target ≤ %.2f×%s)", ratio, TargetNoCache, cpuRatio(nc))
 			verdict(nc.AllocsPerOp <= TargetAllocs, "jwksauth-nocache %.0f allocs/op (target ≤ %d)", nc.AllocsPerOp, TargetAllocs)
 			for _, r := range rows {
 				name := strings.TrimPrefix(r.Name, fw+"/")
@@ -183,7 +200,7 @@ func Report(w io.Writer, results []Result) (missed int, err error) {
 		}
 		if c, ok := row("jwksauth"); ok {
 			ratio := c.NsPerOp / floor.NsPerOp
-			verdict(ratio <= TargetCache, "jwksauth (cache hit) %.4f× floor (target ≤ %.2f×), %.0f× faster than the floor", ratio, TargetCache, floor.NsPerOp/c.NsPerOp)
+			verdict(ratio <= TargetCache, "jwksauth (cache hit) %.4f× floor (target ≤ %.2f×%s), %.0f× faster than the floor", ratio, TargetCache, cpuRatio(c), floor.NsPerOp/c.NsPerOp)
 		}
 		for _, name := range []string{"jwksauth", "jwksauth-nocache"} {
 			serial, ok1 := row(name)
@@ -191,6 +208,12 @@ func Report(w io.Writer, results []Result) (missed int, err error) {
 			if ok1 && ok2 {
 				gain := serial.NsPerOp / par.NsPerOp
 				verdict(gain >= TargetParallel, "%s-parallel throughput %.2f× serial (target ≥ %.1f×)", name, gain, TargetParallel)
+				if serial.CPUs > 0 && par.CPUs > 0 {
+					// Contention shows as CPU time per request rising with
+					// parallelism; a busy machine shows as few CPUs given.
+					p.printf("       given %.2f CPUs (serial %.2f); CPU time per request %.2f× serial's (1.00: no contention)\n",
+						par.CPUs, serial.CPUs, par.CPUNsPerOp()/serial.CPUNsPerOp())
+				}
 			}
 		}
 	}

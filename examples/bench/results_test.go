@@ -16,15 +16,15 @@ BenchmarkGin/jwksauth-2        	2026/11/27 13:29:25 INFO a log line that pushed 
   471337	       800 ns/op	     752 B/op	       5 allocs/op
 BenchmarkGin/jwksauth-nocache-2         	   20000	     33000 ns/op	    3360 B/op	      24 allocs/op
 BenchmarkGin/auth0-2                    	   20000	     60000 ns/op	   11329 B/op	     152 allocs/op
-BenchmarkGin/jwksauth-parallel-2        	   20000	       500 ns/op	     752 B/op	       5 allocs/op
+BenchmarkGin/jwksauth-parallel-2        	   20000	       500 ns/op	         2.000 cpus	     752 B/op	       5 allocs/op
 BenchmarkGin/jwksauth-nocache-parallel-2	   20000	     17000 ns/op	    3360 B/op	      24 allocs/op
 PASS
 BenchmarkFloor/rs256-2         	   38271	     40000 ns/op	    1376 B/op	       9 allocs/op
 BenchmarkGin/bare-2            	 4852026	       260 ns/op	      48 B/op	       1 allocs/op
-BenchmarkGin/jwksauth-2        	  471337	       850 ns/op	     752 B/op	       5 allocs/op
+BenchmarkGin/jwksauth-2        	  471337	       850 ns/op	         1.000 cpus	     752 B/op	       5 allocs/op
 BenchmarkGin/jwksauth-nocache-2         	   20000	     34000 ns/op	    3360 B/op	      24 allocs/op
 BenchmarkGin/auth0-2                    	   20000	     62000 ns/op	   11329 B/op	     152 allocs/op
-BenchmarkGin/jwksauth-parallel-2        	   20000	       520 ns/op	     752 B/op	       5 allocs/op
+BenchmarkGin/jwksauth-parallel-2        	   20000	       520 ns/op	         1.600 cpus	     752 B/op	       5 allocs/op
 BenchmarkGin/jwksauth-nocache-parallel-2	   20000	     30000 ns/op	    3360 B/op	      24 allocs/op
 BenchmarkFloor/rs256-2         	   38271	     35000 ns/op	    1376 B/op	       9 allocs/op
 pkg: github.com/jwksauth/jwksauth/core
@@ -41,10 +41,10 @@ func TestParseResults(t *testing.T) {
 	want := []bench.Result{
 		{Name: "BenchmarkFloor/rs256", Runs: 3, NsPerOp: 35000, BytesPerOp: 1376, AllocsPerOp: 9},
 		{Name: "BenchmarkGin/bare", Runs: 2, NsPerOp: 255, BytesPerOp: 48, AllocsPerOp: 1},
-		{Name: "BenchmarkGin/jwksauth", Runs: 2, NsPerOp: 825, BytesPerOp: 752, AllocsPerOp: 5},
+		{Name: "BenchmarkGin/jwksauth", Runs: 2, NsPerOp: 825, BytesPerOp: 752, AllocsPerOp: 5, CPUs: 1},
 		{Name: "BenchmarkGin/jwksauth-nocache", Runs: 2, NsPerOp: 33500, BytesPerOp: 3360, AllocsPerOp: 24},
 		{Name: "BenchmarkGin/auth0", Runs: 2, NsPerOp: 61000, BytesPerOp: 11329, AllocsPerOp: 152},
-		{Name: "BenchmarkGin/jwksauth-parallel", Runs: 2, NsPerOp: 510, BytesPerOp: 752, AllocsPerOp: 5},
+		{Name: "BenchmarkGin/jwksauth-parallel", Runs: 2, NsPerOp: 510, BytesPerOp: 752, AllocsPerOp: 5, CPUs: 1.8},
 		{Name: "BenchmarkGin/jwksauth-nocache-parallel", Runs: 2, NsPerOp: 23500, BytesPerOp: 3360, AllocsPerOp: 24},
 		{Name: "BenchmarkCoreFloor", Runs: 1, NsPerOp: 30000, BytesPerOp: 1376, AllocsPerOp: 9},
 		{Name: "BenchmarkCoreVerify/cache", Runs: 1, NsPerOp: 500},
@@ -81,6 +81,7 @@ func TestReport(t *testing.T) {
 		{"cache target met", "ok   jwksauth (cache hit) 0.0236× floor (target ≤ 0.03×), 42× faster than the floor"},
 		{"parallel target missed", "MISS jwksauth-parallel throughput 1.62× serial (target ≥ 1.7×)"},
 		{"parallel target missed too", "MISS jwksauth-nocache-parallel throughput 1.43× serial (target ≥ 1.7×)"},
+		{"CPUs given", "given 1.80 CPUs (serial 1.00); CPU time per request 1.11× serial's (1.00: no contention)"},
 		{"core hit allocations", "ok   CoreVerify/cache 0 allocs/op inside core (target 0)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
