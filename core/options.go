@@ -240,9 +240,12 @@ func WithCookieToken(name string) Option {
 	}
 }
 
-// WithHTTPClient sets the client for discovery and JWKS fetches. Its
-// Timeout, if set, applies besides the fetch timeout. Default: a client with
-// the fetch timeout and no redirects to other hosts' plain http.
+// WithHTTPClient sets the client for discovery and JWKS fetches (proxies,
+// mTLS, private CAs). Its Timeout, if set, applies besides the fetch
+// timeout. Every redirect is still checked like a configured URL (https
+// unless loopback or WithInsecureHTTP, at most 5) before the client's own
+// redirect policy runs. Default: a client with a transport of its own,
+// whose idle connections Close closes.
 func WithHTTPClient(client *http.Client) Option {
 	return func(c *config) { c.httpClient = client }
 }
@@ -261,7 +264,11 @@ func WithRefreshInterval(d time.Duration) Option {
 }
 
 // WithRefreshBounds sets the floor and ceiling applied to a provider's
-// Cache-Control max-age. Default 10 s and 24 h.
+// Cache-Control max-age: a provider cannot make the verifier poll faster
+// than the floor nor keep keys longer than the ceiling. The first retry of
+// a failed fetch comes after 1 s or the floor, whichever is shorter; the
+// retry wait doubles up to 1 min or the ceiling, whichever is shorter.
+// Default 10 s and 24 h.
 func WithRefreshBounds(floor, ceiling time.Duration) Option {
 	return func(c *config) { c.minRefresh, c.maxRefresh = floor, ceiling }
 }
@@ -272,7 +279,9 @@ func WithMaxStaleness(d time.Duration) Option {
 	return func(c *config) { c.maxStale = d }
 }
 
-// WithFetchTimeout sets the timeout of one discovery or JWKS fetch. Default 10 s.
+// WithFetchTimeout bounds one refresh, discovery and JWKS fetch together.
+// A hung provider never holds a refresh, nor a request waiting for it,
+// longer than this; the last good keys are kept. Default 10 s.
 func WithFetchTimeout(d time.Duration) Option {
 	return func(c *config) { c.fetchTimeout = d }
 }
