@@ -53,7 +53,7 @@ func TestFrameworksAgree(t *testing.T) {
 	v := newVerifier(t, iss)
 	bases := make([]string, len(frameworks))
 	for i, fw := range frameworks {
-		bases[i] = serve(t, fw, v)
+		bases[i] = serve(t, fw, app.Service{Verifier: v})
 	}
 
 	mint := func(scope string, extra authtest.Claims) string {

@@ -28,8 +28,8 @@ func env(m map[string]string) func(string) string {
 }
 
 // newVerifier builds the verifier the mains would build for iss, through
-// LoadConfig and Config.Options, and waits for its keys.
-func newVerifier(t *testing.T, iss *authtest.Issuer) *core.Verifier {
+// LoadConfig and Config.Options (plus opts), and waits for its keys.
+func newVerifier(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
 	t.Helper()
 	cfg, err := app.LoadConfig(env(map[string]string{app.EnvIssuer: iss.URL}))
 	if err != nil {
@@ -37,7 +37,7 @@ func newVerifier(t *testing.T, iss *authtest.Issuer) *core.Verifier {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	v, err := core.New(context.Background(), cfg.Options()...)
+	v, err := core.New(context.Background(), append(cfg.Options(), opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,15 +48,15 @@ func newVerifier(t *testing.T, iss *authtest.Issuer) *core.Verifier {
 	return v
 }
 
-// serve starts fw's server on a free loopback port and returns its URL. The
-// server is shut down when the test ends.
-func serve(t *testing.T, fw app.Framework, v *core.Verifier) string {
+// serve starts fw's server for s on a free loopback port and returns its
+// URL. The server is shut down when the test ends.
+func serve(t *testing.T, fw app.Framework, s app.Service) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := fw.Server(v)
+	srv := fw.Server(s)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {

@@ -47,8 +47,11 @@ type Config struct {
 	// Default: none.
 	ClientIDs []string
 	// AuthorizationURL, TokenURL and ClientID are the OAuth2
-	// authorization-code settings for interactive API docs
-	// (AUTHORIZATION_URL, TOKEN_URL, CLIENT_ID). Default: none.
+	// authorization-code settings of the interactive API docs
+	// (AUTHORIZATION_URL, TOKEN_URL, CLIENT_ID). Default: the URLs are
+	// discovered from Issuer; in development mode all three come from the
+	// development issuer (client id: CLIENT_ID, else the first permitted
+	// client id, else DefaultDevClientID).
 	AuthorizationURL, TokenURL, ClientID string
 }
 
@@ -102,6 +105,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return Config{}, &ConfigError{u.name, err.Error()}
 		}
 	}
+	if !visibleASCII(c.ClientID) {
+		return Config{}, &ConfigError{EnvClientID, "must be printable ASCII without spaces (RFC 6749 client_id)"}
+	}
 	var err error
 	if c.Audiences, err = list(getenv, EnvAudiences, DefaultAudience); err != nil {
 		return Config{}, err
@@ -144,6 +150,16 @@ func list(getenv func(string) string, name, def string) ([]string, error) {
 		return nil, &ConfigError{name, fmt.Sprintf("no value in %q", raw)}
 	}
 	return out, nil
+}
+
+// visibleASCII reports whether s holds only characters 0x21-0x7E.
+func visibleASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func checkAddr(addr string) error {

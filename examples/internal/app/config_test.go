@@ -47,6 +47,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "client ids all empty", env: map[string]string{"ISSUER": iss, "PERMITTED_CLIENT_IDS": ","}, wantVar: "PERMITTED_CLIENT_IDS"},
 		{name: "authorization URL relative", env: map[string]string{"AUTHORIZATION_URL": "/authorize"}, wantVar: "AUTHORIZATION_URL"},
 		{name: "token URL over plain http", env: map[string]string{"TOKEN_URL": "http://login.example.com/token"}, wantVar: "TOKEN_URL"},
+		{name: "client id with a space", env: map[string]string{"CLIENT_ID": "notes docs"}, wantVar: "CLIENT_ID"},
+		{name: "client id not ASCII", env: map[string]string{"CLIENT_ID": "notés"}, wantVar: "CLIENT_ID"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

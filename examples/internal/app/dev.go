@@ -75,9 +75,15 @@ func printDevWarning(w io.Writer, issuerURL string) {
 `, bar, issuerURL, bar)
 }
 
-// printDevUsage prints the tokens as shell exports and curl lines against
-// base (the app's URL), each followed by the status it gets.
-func printDevUsage(w io.Writer, base string, toks []DevToken) {
+// printDevUsage prints the docs' URL first, then the tokens as shell
+// exports and curl lines against base (the app's URL), each followed by
+// the status it gets.
+func printDevUsage(w io.Writer, base string, flow *OAuthFlow, toks []DevToken) {
+	fmt.Fprintf(w, "Interactive docs: %s%s\n", base, DocsPath)
+	if flow != nil {
+		fmt.Fprintf(w, "  Authorize logs in at the development issuer as client %s: pick the scopes, Approve, then Try it out.\n", flow.ClientID)
+	}
+	fmt.Fprintf(w, "Metrics: %s%s\n", base, MetricsPath)
 	fmt.Fprintf(w, "\nDevelopment tokens, valid for %d hours. Paste these lines into a shell:\n\n", int(DevTokenLifetime.Hours()))
 	for _, t := range toks {
 		scopes := strings.Join(t.Scopes, " ")

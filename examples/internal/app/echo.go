@@ -11,10 +11,10 @@ import (
 )
 
 // Echo serves the notes API with Echo.
-var Echo = Framework{Name: "echo", Server: func(v *core.Verifier) Server { return newHTTPServer(NewEcho(v)) }}
+var Echo = Framework{Name: "echo", Server: func(s Service) Server { return newHTTPServer(NewEcho(s)) }}
 
-// NewEcho returns the notes API on Echo, guarded by v.
-func NewEcho(v *core.Verifier) *echo.Echo {
+// NewEcho returns s on Echo: the notes API guarded by s.Verifier, and s's pages.
+func NewEcho(s Service) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Answer unknown routes and methods with the same JSON as Gin and Fiber.
@@ -31,18 +31,25 @@ func NewEcho(v *core.Verifier) *echo.Echo {
 		}
 	}
 
-	auth := echoauth.Middleware(v)
+	for _, pg := range s.Pages() {
+		e.GET(pg.Path, echo.WrapHandler(pg.Handler))
+	}
+	v := s.Verifier
 	for _, rt := range Routes {
+		onError := echoauth.WithErrorHandler(func(c echo.Context, err *core.Error) error {
+			s.refused(rt, err)
+			return echoauth.WriteError(c, err)
+		})
 		var chain []echo.MiddlewareFunc
 		if !rt.Public {
-			chain = append(chain, auth)
+			chain = append(chain, echoauth.Middleware(v, onError))
 		}
 		if len(rt.Scopes) > 0 {
-			chain = append(chain, echoauth.RequireScopes(v, rt.Scopes...))
+			chain = append(chain, echoauth.Require(v, v.RequireScopes(rt.Scopes...), onError))
 		}
 		e.Add(rt.Method, rt.Path, func(c echo.Context) error {
 			p, _ := echoauth.Principal(c)
-			return writeEcho(c, rt.Serve(p, c.Param(ParamID)))
+			return writeEcho(c, s.serve(rt, p, c.Param(ParamID)))
 		}, chain...)
 	}
 	return e

@@ -8,16 +8,17 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
 	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/fiberauth"
 )
 
 // Fiber serves the notes API with Fiber.
-var Fiber = Framework{Name: "fiber", Server: func(v *core.Verifier) Server { return fiberServer{NewFiber(v)} }}
+var Fiber = Framework{Name: "fiber", Server: func(s Service) Server { return fiberServer{NewFiber(s)} }}
 
-// NewFiber returns the notes API on Fiber, guarded by v.
-func NewFiber(v *core.Verifier) *fiber.App {
+// NewFiber returns s on Fiber: the notes API guarded by s.Verifier, and s's pages.
+func NewFiber(s Service) *fiber.App {
 	app := fiber.New(fiber.Config{
 		// Fiber's default 4 KiB buffer answers 431 to headers core accepts
 		// (tokens up to 16 KiB).
@@ -41,19 +42,27 @@ func NewFiber(v *core.Verifier) *fiber.App {
 		IdleTimeout:           60 * time.Second,
 	})
 
-	auth := fiberauth.Middleware(v)
+	for _, pg := range s.Pages() {
+		// Add, not Get: Get would also answer HEAD, which Gin and Echo do not.
+		app.Add(http.MethodGet, pg.Path, adaptor.HTTPHandler(pg.Handler))
+	}
+	v := s.Verifier
 	for _, rt := range Routes {
+		onError := fiberauth.WithErrorHandler(func(c *fiber.Ctx, err *core.Error) error {
+			s.refused(rt, err)
+			return fiberauth.WriteError(c, err)
+		})
 		var chain []fiber.Handler
 		if !rt.Public {
-			chain = append(chain, auth)
+			chain = append(chain, fiberauth.Middleware(v, onError))
 		}
 		if len(rt.Scopes) > 0 {
-			chain = append(chain, fiberauth.RequireScopes(v, rt.Scopes...))
+			chain = append(chain, fiberauth.Require(v, v.RequireScopes(rt.Scopes...), onError))
 		}
 		chain = append(chain, func(c *fiber.Ctx) error {
 			// The principal lives in c.Locals: use it before returning.
 			p, _ := fiberauth.Principal(c)
-			return writeFiber(c, rt.Serve(p, c.Params(ParamID)))
+			return writeFiber(c, s.serve(rt, p, c.Params(ParamID)))
 		})
 		// Add, not Get: Get would also answer HEAD, which Gin and Echo do not.
 		app.Add(rt.Method, rt.Path, chain...)

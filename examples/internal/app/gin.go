@@ -10,11 +10,12 @@ import (
 )
 
 // Gin serves the notes API with Gin.
-var Gin = Framework{Name: "gin", Server: func(v *core.Verifier) Server { return newHTTPServer(NewGin(v)) }}
+var Gin = Framework{Name: "gin", Server: func(s Service) Server { return newHTTPServer(NewGin(s)) }}
 
-// NewGin returns the notes API on Gin, guarded by v. It puts Gin in release
-// mode (no debug output), a process-wide setting.
-func NewGin(v *core.Verifier) http.Handler {
+// NewGin returns s on Gin: the notes API guarded by s.Verifier, and s's
+// pages. It puts Gin in release mode (no debug output), a process-wide
+// setting.
+func NewGin(s Service) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	// Route exactly as Echo and Fiber do: on the escaped path, without
@@ -25,18 +26,25 @@ func NewGin(v *core.Verifier) http.Handler {
 	r.NoRoute(func(c *gin.Context) { writeGin(c, NotFound()) })
 	r.NoMethod(func(c *gin.Context) { writeGin(c, MethodNotAllowed()) })
 
-	auth := ginauth.Middleware(v)
+	for _, pg := range s.Pages() {
+		r.GET(pg.Path, gin.WrapH(pg.Handler))
+	}
+	v := s.Verifier
 	for _, rt := range Routes {
+		onError := ginauth.WithErrorHandler(func(c *gin.Context, err *core.Error) {
+			s.refused(rt, err)
+			ginauth.WriteError(c, err)
+		})
 		var chain []gin.HandlerFunc
 		if !rt.Public {
-			chain = append(chain, auth)
+			chain = append(chain, ginauth.Middleware(v, onError))
 		}
 		if len(rt.Scopes) > 0 {
-			chain = append(chain, ginauth.RequireScopes(v, rt.Scopes...))
+			chain = append(chain, ginauth.Require(v, v.RequireScopes(rt.Scopes...), onError))
 		}
 		chain = append(chain, func(c *gin.Context) {
 			p, _ := ginauth.Principal(c)
-			writeGin(c, rt.Serve(p, c.Param(ParamID)))
+			writeGin(c, s.serve(rt, p, c.Param(ParamID)))
 		})
 		r.Handle(rt.Method, rt.Path, chain...)
 	}

@@ -32,17 +32,40 @@ type Route struct {
 	Scopes []string
 
 	reply func(p *core.Principal, id string) Reply
+	doc   routeDoc // its operation in /openapi.json
+}
+
+// routeDoc describes a route's operation in the OpenAPI document.
+type routeDoc struct {
+	id, tag, summary, description string
+	result                        string // the schema of the 200 answer, in components
 }
 
 // Routes is the notes API: the seed's routes, plus the two it lists scopes for.
 var Routes = []Route{
-	{Method: http.MethodGet, Path: "/healthz", Public: true, reply: health},
-	{Method: http.MethodGet, Path: "/my-token", reply: myToken},
-	{Method: http.MethodGet, Path: "/my-scopes", reply: myScopes},
-	{Method: http.MethodGet, Path: "/notes", Scopes: []string{ScopeRead}, reply: note("listed the notes")},
-	{Method: http.MethodPost, Path: "/notes", Scopes: []string{ScopeCreate}, reply: note("created a note")},
-	{Method: http.MethodPut, Path: "/notes/:" + ParamID, Scopes: []string{ScopeUpdate}, reply: noteByID("updated")},
-	{Method: http.MethodDelete, Path: "/notes/:" + ParamID, Scopes: []string{ScopeDelete}, reply: noteByID("deleted")},
+	{Method: http.MethodGet, Path: "/healthz", Public: true, reply: health,
+		doc: routeDoc{"health", "health", "Liveness check", "Open to everyone: no token needed.", "Health"}},
+	{Method: http.MethodGet, Path: "/my-token", reply: myToken,
+		doc: routeDoc{"myToken", "token", "The verified claims of your token", "Any valid token, whatever its scopes.", "Claims"}},
+	{Method: http.MethodGet, Path: "/my-scopes", reply: myScopes,
+		doc: routeDoc{"myScopes", "token", "The scopes of your token", "Any valid token; [] when it carries no scope.", "Scopes"}},
+	{Method: http.MethodGet, Path: "/notes", Scopes: []string{ScopeRead}, reply: note("listed the notes"),
+		doc: routeDoc{"listNotes", "notes", "List the notes", "", "NoteResult"}},
+	{Method: http.MethodPost, Path: "/notes", Scopes: []string{ScopeCreate}, reply: note("created a note"),
+		doc: routeDoc{"createNote", "notes", "Create a note", "", "NoteResult"}},
+	{Method: http.MethodPut, Path: "/notes/:" + ParamID, Scopes: []string{ScopeUpdate}, reply: noteByID("updated"),
+		doc: routeDoc{"updateNote", "notes", "Update a note", "", "NoteResult"}},
+	{Method: http.MethodDelete, Path: "/notes/:" + ParamID, Scopes: []string{ScopeDelete}, reply: noteByID("deleted"),
+		doc: routeDoc{"deleteNote", "notes", "Delete a note", "", "NoteResult"}},
+}
+
+// noteScopes are the four note scopes with what they allow, for the OAuth2
+// security scheme of /openapi.json and the development login.
+var noteScopes = []struct{ name, description string }{
+	{ScopeRead, "List the notes (GET /notes)"},
+	{ScopeCreate, "Create a note (POST /notes)"},
+	{ScopeUpdate, "Update a note (PUT /notes/{id})"},
+	{ScopeDelete, "Delete a note (DELETE /notes/{id})"},
 }
 
 // Reply is a complete answer: status, headers and JSON body. The

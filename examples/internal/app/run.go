@@ -42,8 +42,9 @@ type Server interface {
 type Framework struct {
 	// Name is the framework's name ("gin", "echo", "fiber").
 	Name string
-	// Server returns a server answering every route of Routes, guarded by v.
-	Server func(v *core.Verifier) Server
+	// Server returns a server answering every route of Routes and every
+	// page of s (see Service).
+	Server func(s Service) Server
 }
 
 // Main runs fw with the process's environment until SIGINT or SIGTERM and
@@ -76,9 +77,11 @@ func Command(ctx context.Context, fw Framework, getenv func(string) string, stdo
 // Run serves the notes API with fw until ctx ends, then shuts down
 // gracefully: running requests finish (within ShutdownTimeout), still
 // verified by a live Verifier. It is configured through getenv (see
-// LoadConfig). Without ISSUER and JWKS_URL it starts a development issuer
-// on loopback, warns on stderr, and prints ready tokens and curl lines on
-// stdout. Logs go to stderr.
+// LoadConfig). Beside the API it serves Swagger UI at /, the OpenAPI
+// document at /openapi.json and Prometheus metrics at /metrics. Without
+// ISSUER and JWKS_URL it starts a development issuer on loopback with a
+// login for the docs' Authorize button, warns on stderr, and prints the
+// docs' URL, ready tokens and curl lines on stdout. Logs go to stderr.
 func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
@@ -103,22 +106,29 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 		cfg.Issuer = dev.URL
 		printDevWarning(stderr, dev.URL)
 	}
-	v, err := core.New(life, append(cfg.Options(), core.WithLogger(log))...)
+	metrics := NewMetrics()
+	v, err := core.New(life, append(cfg.Options(), core.WithLogger(log), core.WithHooks(metrics.Hooks()))...)
 	if err != nil {
 		// LoadConfig checked each variable; this is what core alone knows.
 		return &ConfigError{strings.Join([]string{EnvIssuer, EnvJWKSURL, EnvAudiences, EnvClientIDs}, ", "), err.Error()}
 	}
 	defer v.Close()
 
+	docs, err := newAppDocs(ctx, cfg, dev, v.Realm(), log)
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := fw.Server(v)
+	srv := fw.Server(Service{Verifier: v, Docs: docs, Metrics: metrics})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	base := baseURL(ln.Addr())
 	log.Info("notes API listening", "url", base, "issuer", cfg.Issuer)
+	log.Info("interactive docs", "url", base+DocsPath, "authorize", docs.Flow() != nil, "metrics", base+MetricsPath)
 
 	if dev != nil {
 		toks, err := mintDevTokens(dev, cfg)
@@ -131,7 +141,7 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 		if err != nil && ctx.Err() == nil {
 			return stop(srv, served, fmt.Errorf("development issuer: %w", err))
 		}
-		printDevUsage(stdout, base, toks)
+		printDevUsage(stdout, base, docs.Flow(), toks)
 	} else {
 		wg.Go(func() {
 			if v.Ready(life) == nil {

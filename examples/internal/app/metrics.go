@@ -1,0 +1,211 @@
+package app
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/jwksauth/jwksauth/core"
+)
+
+// MetricsPath is where an app serves its metrics.
+const MetricsPath = "/metrics"
+
+// Metrics are an app's Prometheus metrics, fed by core's hooks
+// (Metrics.Hooks) and by the routes' auth answers. Each Metrics has its own
+// registry, so several apps can run in one process (tests do). Every label
+// value comes from a fixed set (route patterns of Routes, the reasons of
+// Reason, fixed outcomes): no kid, token or request input ever becomes a
+// label. A nil *Metrics counts nothing.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	requests      *prometheus.CounterVec
+	verifications *prometheus.CounterVec
+	cacheHits     prometheus.Counter
+	refreshes     *prometheus.CounterVec
+	refreshTime   prometheus.Histogram
+	keys          prometheus.Gauge
+	lastRefresh   prometheus.Gauge
+	skipped       prometheus.Counter
+	unknownKID    prometheus.Counter
+	cooldown      prometheus.Counter
+}
+
+// Outcomes of jwksauth_requests_total.
+const (
+	OutcomeAllowed = "allowed" // the token passed; the route answered
+	OutcomeRefused = "refused" // the middleware or the scope guard refused
+)
+
+// NewMetrics returns metrics with a fresh registry, which also holds the
+// Go runtime and process collectors.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jwksauth_requests_total",
+			Help: "Requests to protected routes, by route, outcome (allowed or refused), reason (ok, or why it was refused) and status code.",
+		}, []string{"method", "route", "outcome", "reason", "code"}),
+		verifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jwksauth_token_verifications_total",
+			Help: "Token verifications by result (valid or invalid) and reason (ok, or why the token was refused).",
+		}, []string{"result", "reason"}),
+		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jwksauth_token_cache_hits_total",
+			Help: "Valid tokens answered from the verified-token cache, without signature verification.",
+		}),
+		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jwksauth_jwks_refreshes_total",
+			Help: "JWKS fetches by trigger (scheduled, including the start-up load, or unknown_kid) and result (success or failure).",
+		}, []string{"trigger", "result"}),
+		refreshTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "jwksauth_jwks_refresh_duration_seconds",
+			Help:    "Duration of JWKS fetches, successful or not.",
+			Buckets: prometheus.DefBuckets,
+		}),
+		keys: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "jwksauth_jwks_keys",
+			Help: "Usable keys in the last JWKS fetched successfully.",
+		}),
+		lastRefresh: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "jwksauth_jwks_last_success_timestamp_seconds",
+			Help: "Unix time of the last successful JWKS fetch (0: none yet).",
+		}),
+		skipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jwksauth_jwks_keys_skipped_total",
+			Help: "Keys of fetched JWK Sets that cannot be used (use enc, unknown kty, weak RSA, unsupported curve), per fetch.",
+		}),
+		unknownKID: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jwksauth_unknown_kid_total",
+			Help: "Tokens whose kid is not among the usable keys.",
+		}),
+		cooldown: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jwksauth_unknown_kid_cooldown_total",
+			Help: "Unknown-kid tokens answered at once, because a refresh already ran within the cooldown.",
+		}),
+	}
+	m.reg.MustRegister(
+		m.requests, m.verifications, m.cacheHits, m.refreshes, m.refreshTime, m.keys, m.lastRefresh,
+		m.skipped, m.unknownKID, m.cooldown,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// Registry returns the registry the metrics are in, to add an app's own.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Hooks returns the core hooks that feed the metrics; pass them to
+// core.WithHooks. They only increment counters: cheap enough to run on
+// every request.
+func (m *Metrics) Hooks() core.Hooks {
+	if m == nil {
+		return core.Hooks{}
+	}
+	return core.Hooks{
+		OnVerify: func(i core.VerifyInfo) {
+			if i.Err != nil {
+				m.verifications.WithLabelValues("invalid", Reason(i.Err)).Inc()
+				return
+			}
+			m.verifications.WithLabelValues("valid", ReasonOK).Inc()
+			if i.CacheHit {
+				m.cacheHits.Inc()
+			}
+		},
+		OnRefresh: func(i core.RefreshInfo) {
+			trigger := "other"
+			switch i.Reason {
+			case "scheduled":
+				trigger = "scheduled"
+			case "unknown kid":
+				trigger = "unknown_kid"
+			}
+			m.refreshTime.Observe(i.Duration.Seconds())
+			if i.Err != nil {
+				m.refreshes.WithLabelValues(trigger, "failure").Inc()
+				return
+			}
+			m.refreshes.WithLabelValues(trigger, "success").Inc()
+			m.keys.Set(float64(i.Keys))
+			m.lastRefresh.Set(float64(time.Now().UnixNano()) / 1e9)
+		},
+		OnKeySkipped: func(string, error) { m.skipped.Inc() }, // the kid is not a label
+		OnUnknownKID: m.unknownKID.Inc,
+		OnCooldown:   m.cooldown.Inc,
+	}
+}
+
+// count counts one answer of route rt.
+func (m *Metrics) count(rt Route, outcome, reason string, status int) {
+	if m != nil {
+		m.requests.WithLabelValues(rt.Method, rt.Path, outcome, reason, strconv.Itoa(status)).Inc()
+	}
+}
+
+// ReasonOK is the reason label of accepted tokens and allowed requests.
+const ReasonOK = "ok"
+
+// reasonUnguarded labels a protected route reached without a principal
+// (its guard was not mounted), which Route.Serve refuses with 500.
+const reasonUnguarded = "unguarded"
+
+// reasons are the reason labels of core's sentinel errors.
+var reasons = []struct {
+	err   error
+	label string
+}{
+	{core.ErrNoCredentials, "no_credentials"},
+	{core.ErrInvalidRequest, "invalid_request"},
+	{core.ErrMultipleCredentials, "multiple_credentials"},
+	{core.ErrTokenTooLarge, "too_large"},
+	{core.ErrTokenMalformed, "malformed"},
+	{core.ErrUnsupportedHeader, "unsupported_header"},
+	{core.ErrAlgorithmNotAllowed, "algorithm"},
+	{core.ErrUnknownKey, "unknown_key"},
+	{core.ErrKeyMismatch, "key_mismatch"},
+	{core.ErrSignatureInvalid, "signature"},
+	{core.ErrDuplicateClaim, "duplicate_claim"},
+	{core.ErrClaimType, "claim_type"},
+	{core.ErrMissingClaim, "missing_claim"},
+	{core.ErrTokenExpired, "expired"},
+	{core.ErrTokenNotYetValid, "not_yet_valid"},
+	{core.ErrIssuedInFuture, "issued_in_future"},
+	{core.ErrIssuerInvalid, "issuer"},
+	{core.ErrAudienceInvalid, "audience"},
+	{core.ErrClientInvalid, "client"},
+	{core.ErrTokenType, "token_type"},
+	{core.ErrInsufficientScope, "insufficient_scope"},
+	{core.ErrKeysUnavailable, "keys_unavailable"},
+	{core.ErrMisconfigured, "misconfigured"},
+}
+
+// Reason is the short, fixed label of a refusal: the name of core's
+// sentinel error in it ("expired", "signature", "audience",
+// "insufficient_scope", …), or "other". A *core.Error is classified by its
+// own sentinel, not by one its cause may wrap.
+func Reason(err error) string {
+	var e *core.Error
+	if errors.As(err, &e) {
+		if chain := e.Unwrap(); len(chain) > 0 {
+			err = chain[0] // the sentinel comes first, then the cause
+		}
+	}
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			return r.label
+		}
+	}
+	return "other"
+}
