@@ -53,21 +53,26 @@ fuzz: ## run every fuzz target briefly (FUZZTIME=10s each)
 		echo "fuzz $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) . || exit 1; done
 
 .PHONY: bench
-# BENCH_COUNT samples of every row, taken in BENCH_COUNT interleaved rounds
-# (each round one -count 1 pass over all rows, examples/bench then core),
-# so that load from other processes on a shared machine falls on every row
-# alike instead of on whichever rows ran during it. Then the benchstat
-# table, and per framework each row's median ratio to BenchmarkFloor/rs256
-# of the same run with the targets of issue #7 (bench/ratios -check fails
-# on a miss).
-bench: ## benchmarks vs the RS256 floor and the peers (-benchmem, BENCH_COUNT rounds): benchstat table, ratios, targets
+# BENCH_COUNT samples of every row (-benchmem), taken in BENCH_COUNT rounds
+# rather than with -count, so that load from other processes on a shared
+# machine falls on every row alike. In each round the floor is measured
+# again just before each framework's rows, and bench/ratios divides every
+# sample by the floor sample taken just before it, then takes the median;
+# core's rows are measured the same way against core's own floor. Then the
+# benchstat table, the ratios and the targets of issue #7 (bench/ratios
+# -check exits 1 on a miss). BENCH_TIME is -benchtime for every row.
+BENCH_TIME ?= 1s
+bench: ## benchmarks vs the RS256 floor and the peers (BENCH_COUNT rounds): benchstat table, paired ratios, targets
 	@set -eo pipefail; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	(cd examples && $(GO) test -c -o "$$tmp/bench.test" ./bench); \
 	(cd core && $(GO) test -c -o "$$tmp/core.test" .); \
+	run() { "$$tmp/$$1" -test.run '^$$' -test.bench "$$2" -test.benchmem -test.benchtime $(BENCH_TIME) -test.count 1 | tee -a "$$tmp/out"; }; \
 	for i in $$(seq $(BENCH_COUNT)); do \
 		echo "bench: round $$i of $(BENCH_COUNT)" >&2; \
-		(cd examples/bench && "$$tmp/bench.test" -test.run '^$$' -test.bench . -test.benchmem -test.count 1) | tee -a "$$tmp/out"; \
-		(cd core && "$$tmp/core.test" -test.run '^$$' -test.bench '^BenchmarkCore' -test.benchmem -test.count 1) | tee -a "$$tmp/out"; \
+		for fw in Gin Echo Fiber; do \
+			(cd examples/bench && run bench.test '^BenchmarkFloor$$' && run bench.test "^Benchmark$$fw\$$"); \
+		done; \
+		(cd core && run core.test '^BenchmarkCore'); \
 	done; \
 	$(GO) run $(BENCHSTAT) "$$tmp/out"; \
 	cd examples && $(GO) run ./bench/ratios < "$$tmp/out"

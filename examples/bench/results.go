@@ -9,42 +9,50 @@ import (
 	"strings"
 )
 
-// Result is one benchmark's median figures over the runs of a `go test
-// -bench` output.
-type Result struct {
+// Sample is one result line of `go test -bench -benchmem` output.
+type Sample struct {
 	// Name is the benchmark's full name without the -GOMAXPROCS suffix,
 	// such as "BenchmarkGin/jwksauth-nocache".
 	Name string
-	// Runs is the number of result lines read for it.
-	Runs int
-	// NsPerOp, BytesPerOp and AllocsPerOp are medians (0 when not reported).
+	// NsPerOp, BytesPerOp and AllocsPerOp are as reported (0 when not).
 	NsPerOp, BytesPerOp, AllocsPerOp float64
-	// CPUs is the median of the "cpus" metric (process CPU time over wall
-	// time while the benchmark ran; 0 when not reported): how much of the
-	// machine the row was given.
+	// CPUs is the "cpus" metric: process CPU time over wall time while the
+	// benchmark ran, that is how much of the machine the row was given
+	// (0 when not reported).
 	CPUs float64
 }
 
 // CPUNsPerOp is the CPU time one operation cost (NsPerOp × CPUs), which
 // other load on the machine inflates less than NsPerOp; 0 without CPUs.
-func (r Result) CPUNsPerOp() float64 { return r.NsPerOp * r.CPUs }
+func (s Sample) CPUNsPerOp() float64 { return s.NsPerOp * s.CPUs }
+
+// Results are the samples of one or more `go test -bench` outputs, in the
+// order they were measured.
+type Results []Sample
+
+// Result is one benchmark's median figures over its samples.
+type Result struct {
+	Name string
+	Runs int
+	// NsPerOp, BytesPerOp, AllocsPerOp and CPUs are medians.
+	NsPerOp, BytesPerOp, AllocsPerOp, CPUs float64
+}
 
 // ParseResults reads `go test -bench -benchmem` output (any number of
-// runs, from any number of packages; lines that are not results are
-// skipped) and returns each benchmark's medians, in order of first
-// appearance.
-func ParseResults(r io.Reader) ([]Result, error) {
-	type samples struct{ ns, bytes, allocs, cpus []float64 }
-	var order []string
-	all := map[string]*samples{}
+// runs, from any number of packages) and returns its samples in order.
+// Lines that are not results are skipped, and a result line that a
+// benchmark's own log output split in two is joined again.
+func ParseResults(r io.Reader) (Results, error) {
+	var out Results
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	pending := "" // a benchmark name whose figures a log line pushed to a later line
+lines:
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) > 0 && strings.HasPrefix(f[0], "Benchmark") {
 			if len(f) < 2 || !isCount(f[1]) {
-				pending = f[0] // "BenchmarkX-2 <log output>": figures follow
+				pending = f[0] // "BenchmarkX-2 <log output>": the figures follow
 				continue
 			}
 			pending = ""
@@ -54,40 +62,29 @@ func ParseResults(r io.Reader) ([]Result, error) {
 		} else {
 			continue
 		}
-		if len(f) < 4 {
-			continue
-		}
-		name := trimProcs(f[0])
-		s := all[name]
-		if s == nil {
-			s = &samples{}
-			all[name] = s
-			order = append(order, name)
-		}
+		s := Sample{Name: trimProcs(f[0])}
 		for i := 2; i+1 < len(f); i += 2 {
 			v, err := strconv.ParseFloat(f[i], 64)
 			if err != nil {
-				return nil, fmt.Errorf("bench: %q: value %q: %w", f[0], f[i], err)
+				continue lines // not a result line after all
 			}
 			switch f[i+1] {
 			case "ns/op":
-				s.ns = append(s.ns, v)
+				s.NsPerOp = v
 			case "B/op":
-				s.bytes = append(s.bytes, v)
+				s.BytesPerOp = v
 			case "allocs/op":
-				s.allocs = append(s.allocs, v)
+				s.AllocsPerOp = v
 			case "cpus":
-				s.cpus = append(s.cpus, v)
+				s.CPUs = v
 			}
+		}
+		if s.NsPerOp > 0 {
+			out = append(out, s)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
-	}
-	out := make([]Result, 0, len(order))
-	for _, name := range order {
-		s := all[name]
-		out = append(out, Result{Name: name, Runs: len(s.ns), NsPerOp: median(s.ns), BytesPerOp: median(s.bytes), AllocsPerOp: median(s.allocs), CPUs: median(s.cpus)})
 	}
 	return out, nil
 }
@@ -110,6 +107,86 @@ func trimProcs(name string) string {
 	}
 	return name[:i]
 }
+
+// Summary returns each benchmark's medians, in order of first appearance.
+func (rs Results) Summary() []Result {
+	var order []string
+	by := map[string][]Sample{}
+	for _, s := range rs {
+		if _, ok := by[s.Name]; !ok {
+			order = append(order, s.Name)
+		}
+		by[s.Name] = append(by[s.Name], s)
+	}
+	out := make([]Result, 0, len(order))
+	for _, name := range order {
+		ss := by[name]
+		// m is the median of f over the samples that reported it.
+		m := func(f func(Sample) float64) float64 {
+			var v []float64
+			for _, s := range ss {
+				if x := f(s); x != 0 {
+					v = append(v, x)
+				}
+			}
+			return median(v)
+		}
+		out = append(out, Result{
+			Name: name, Runs: len(ss),
+			NsPerOp:     m(func(s Sample) float64 { return s.NsPerOp }),
+			BytesPerOp:  m(func(s Sample) float64 { return s.BytesPerOp }),
+			AllocsPerOp: m(func(s Sample) float64 { return s.AllocsPerOp }),
+			CPUs:        m(func(s Sample) float64 { return s.CPUs }),
+		})
+	}
+	return out
+}
+
+// Paired returns the median, over the samples of name, of f(sample, base)
+// where base is the sample of baseName measured last before it (or, for
+// samples measured before any, the first one after). Pairing each sample
+// with a baseline taken seconds earlier keeps load that comes and goes on a
+// shared machine out of the ratio, as far as it can be. n is the number of
+// pairs; f may refuse a pair by returning ok false.
+func (rs Results) Paired(name, baseName string, f func(x, base Sample) (float64, bool)) (ratio float64, n int) {
+	var first *Sample
+	for i := range rs {
+		if rs[i].Name == baseName {
+			first = &rs[i]
+			break
+		}
+	}
+	if first == nil {
+		return 0, 0
+	}
+	var v []float64
+	last := first
+	for i := range rs {
+		switch rs[i].Name {
+		case baseName:
+			last = &rs[i]
+		case name:
+			if r, ok := f(rs[i], *last); ok {
+				v = append(v, r)
+			}
+		}
+	}
+	return median(v), len(v)
+}
+
+// wallRatio is x's ns/op over base's.
+func wallRatio(x, base Sample) (float64, bool) { return x.NsPerOp / base.NsPerOp, true }
+
+// cpuRatio is x's CPU time per operation over base's, when both were measured.
+func cpuRatio(x, base Sample) (float64, bool) {
+	if x.CPUs == 0 || base.CPUs == 0 {
+		return 0, false
+	}
+	return x.CPUNsPerOp() / base.CPUNsPerOp(), true
+}
+
+// gain is the throughput of x over base's: base's ns/op over x's.
+func gain(x, base Sample) (float64, bool) { return base.NsPerOp / x.NsPerOp, true }
 
 func median(v []float64) float64 {
 	if len(v) == 0 {
@@ -135,34 +212,34 @@ const (
 	TargetParallel = 1.7
 )
 
-// FloorName is the benchmark every ratio divides by.
+// FloorName is the benchmark every framework row is compared with.
 const FloorName = "BenchmarkFloor/rs256"
+
+// coreFloorName is core's own floor benchmark (core/bench_test.go).
+const coreFloorName = "BenchmarkCoreFloor"
 
 // Frameworks are the benchmarks whose rows Report compares with the floor.
 var Frameworks = []string{"BenchmarkGin", "BenchmarkEcho", "BenchmarkFiber"}
 
-// Report writes, per framework, each row's median ns/op, its ratio to the
-// floor, its B/op and allocs/op, and the targets of issue #7 with a
-// verdict each. It returns how many targets were missed. Rows named
-// "<row>-parallel" are compared with "<row>": throughput gained.
-func Report(w io.Writer, results []Result) (missed int, err error) {
+// Report writes, per framework, each row's median ns/op, B/op, allocs/op
+// and CPUs given, its ratio to the floor (the median of its samples each
+// over the floor sample measured just before it), and the targets of issue
+// #7 with a verdict each; then core's own rows against core's floor. It
+// returns how many targets were missed. A row "<row>-parallel" is compared
+// with "<row>" for the throughput gained.
+func Report(w io.Writer, rs Results) (missed int, err error) {
+	summary := rs.Summary()
 	byName := map[string]Result{}
-	for _, r := range results {
+	for _, r := range summary {
 		byName[r.Name] = r
 	}
 	floor, ok := byName[FloorName]
-	if !ok || floor.NsPerOp == 0 {
+	if !ok {
 		return 0, fmt.Errorf("bench: no %s in the results", FloorName)
 	}
 	p := &printer{w: w}
-	p.printf("%s: %.0f ns/op (median of %d)\n", FloorName, floor.NsPerOp, floor.Runs)
-	// cpuRatio is r's CPU time per operation over the floor's, when measured.
-	cpuRatio := func(r Result) string {
-		if r.CPUs == 0 || floor.CPUs == 0 {
-			return ""
-		}
-		return fmt.Sprintf("; CPU time %.3f×", r.CPUNsPerOp()/floor.CPUNsPerOp())
-	}
+	p.printf("%s: %.0f ns/op (median of %d). Ratios: median of each sample over the floor sample measured just before it.\n",
+		FloorName, floor.NsPerOp, floor.Runs)
 	verdict := func(ok bool, format string, args ...any) {
 		mark := "ok  "
 		if !ok {
@@ -171,9 +248,22 @@ func Report(w io.Writer, results []Result) (missed int, err error) {
 		}
 		p.printf("  %s "+format+"\n", append([]any{mark}, args...)...)
 	}
+	cpuNote := func(name, base string) string {
+		if r, n := rs.Paired(name, base, cpuRatio); n > 0 {
+			return fmt.Sprintf("; in CPU time %.3f×", r)
+		}
+		return ""
+	}
+	table := func(title, prefix, base string, rows []Result) {
+		p.printf("\n%s\n  %-26s %12s %9s %9s %10s %6s\n", title, "row", "ns/op", "× floor", "B/op", "allocs/op", "cpus")
+		for _, r := range rows {
+			ratio, _ := rs.Paired(r.Name, base, wallRatio)
+			p.printf("  %-26s %12.0f %9.3f %9.0f %10.0f %6.2f\n", strings.TrimPrefix(r.Name, prefix), r.NsPerOp, ratio, r.BytesPerOp, r.AllocsPerOp, r.CPUs)
+		}
+	}
 	for _, fw := range Frameworks {
 		var rows []Result
-		for _, r := range results {
+		for _, r := range summary {
 			if strings.HasPrefix(r.Name, fw+"/") {
 				rows = append(rows, r)
 			}
@@ -181,49 +271,48 @@ func Report(w io.Writer, results []Result) (missed int, err error) {
 		if len(rows) == 0 {
 			continue
 		}
-		p.printf("\n%s\n  %-26s %12s %9s %9s %10s %6s\n", fw, "row", "ns/op", "× floor", "B/op", "allocs/op", "cpus")
-		for _, r := range rows {
-			p.printf("  %-26s %12.0f %9.3f %9.0f %10.0f %6.2f\n", strings.TrimPrefix(r.Name, fw+"/"), r.NsPerOp, r.NsPerOp/floor.NsPerOp, r.BytesPerOp, r.AllocsPerOp, r.CPUs)
-		}
-		row := func(name string) (Result, bool) { r, ok := byName[fw+"/"+name]; return r, ok && r.NsPerOp > 0 }
-		if nc, ok := row("jwksauth-nocache"); ok {
-			ratio := nc.NsPerOp / floor.NsPerOp
-			verdict(ratio <= TargetNoCache, "jwksauth-nocache %.3f× floor (target ≤ %.2f×%s)", ratio, TargetNoCache, cpuRatio(nc))
+		table(fw, fw+"/", FloorName, rows)
+		name := func(row string) string { return fw + "/" + row }
+		if nc, ok := byName[name("jwksauth-nocache")]; ok {
+			ratio, _ := rs.Paired(nc.Name, FloorName, wallRatio)
+			verdict(ratio <= TargetNoCache, "jwksauth-nocache %.3f× floor (target ≤ %.2f×%s)", ratio, TargetNoCache, cpuNote(nc.Name, FloorName))
 			verdict(nc.AllocsPerOp <= TargetAllocs, "jwksauth-nocache %.0f allocs/op (target ≤ %d)", nc.AllocsPerOp, TargetAllocs)
 			for _, r := range rows {
-				name := strings.TrimPrefix(r.Name, fw+"/")
-				if name == "bare" || strings.HasPrefix(name, "jwksauth") {
+				row := strings.TrimPrefix(r.Name, fw+"/")
+				if row == "bare" || strings.HasPrefix(row, "jwksauth") {
 					continue
 				}
-				verdict(nc.NsPerOp < r.NsPerOp, "jwksauth-nocache below %s: %.0f < %.0f ns/op (%.2f× faster)", name, nc.NsPerOp, r.NsPerOp, r.NsPerOp/nc.NsPerOp)
+				verdict(nc.NsPerOp < r.NsPerOp, "jwksauth-nocache below %s: %.0f < %.0f ns/op (%.2f× faster)", row, nc.NsPerOp, r.NsPerOp, r.NsPerOp/nc.NsPerOp)
 			}
 		}
-		if c, ok := row("jwksauth"); ok {
-			ratio := c.NsPerOp / floor.NsPerOp
-			verdict(ratio <= TargetCache, "jwksauth (cache hit) %.4f× floor (target ≤ %.2f×%s), %.0f× faster than the floor", ratio, TargetCache, cpuRatio(c), floor.NsPerOp/c.NsPerOp)
+		if c, ok := byName[name("jwksauth")]; ok {
+			ratio, _ := rs.Paired(c.Name, FloorName, wallRatio)
+			verdict(ratio <= TargetCache, "jwksauth (cache hit) %.4f× floor (target ≤ %.2f×%s), %.0f× faster than the floor",
+				ratio, TargetCache, cpuNote(c.Name, FloorName), 1/ratio)
 		}
-		for _, name := range []string{"jwksauth", "jwksauth-nocache"} {
-			serial, ok1 := row(name)
-			par, ok2 := row(name + "-parallel")
-			if ok1 && ok2 {
-				gain := serial.NsPerOp / par.NsPerOp
-				verdict(gain >= TargetParallel, "%s-parallel throughput %.2f× serial (target ≥ %.1f×)", name, gain, TargetParallel)
-				if serial.CPUs > 0 && par.CPUs > 0 {
-					// Contention shows as CPU time per request rising with
-					// parallelism; a busy machine shows as few CPUs given.
-					p.printf("       given %.2f CPUs (serial %.2f); CPU time per request %.2f× serial's (1.00: no contention)\n",
-						par.CPUs, serial.CPUs, par.CPUNsPerOp()/serial.CPUNsPerOp())
-				}
+		for _, row := range []string{"jwksauth", "jwksauth-nocache"} {
+			g, n := rs.Paired(name(row+"-parallel"), name(row), gain)
+			if n == 0 {
+				continue
+			}
+			verdict(g >= TargetParallel, "%s-parallel throughput %.2f× serial (target ≥ %.1f×)", row, g, TargetParallel)
+			par, ser := byName[name(row+"-parallel")], byName[name(row)]
+			if c, n := rs.Paired(par.Name, ser.Name, cpuRatio); n > 0 {
+				// A busy machine shows as few CPUs given; contention
+				// (a lock, shared writes) as CPU time per request rising.
+				p.printf("       given %.2f CPUs (serial %.2f); CPU time per request %.2f× serial's (1.00: no contention)\n",
+					par.CPUs, ser.CPUs, c)
 			}
 		}
 	}
-	if cf, ok := byName[coreFloorName]; ok && cf.NsPerOp > 0 {
-		p.printf("\ncore (ratios to %s, %.0f ns/op)\n  %-26s %12s %9s %9s %10s\n", coreFloorName, cf.NsPerOp, "row", "ns/op", "× floor", "B/op", "allocs/op")
-		for _, r := range results {
-			if name, ok := strings.CutPrefix(r.Name, "BenchmarkCore"); ok && r.Name != coreFloorName {
-				p.printf("  %-26s %12.0f %9.3f %9.0f %10.0f\n", name, r.NsPerOp, r.NsPerOp/cf.NsPerOp, r.BytesPerOp, r.AllocsPerOp)
-			}
+	var core []Result
+	for _, r := range summary {
+		if strings.HasPrefix(r.Name, "BenchmarkCore") && r.Name != coreFloorName {
+			core = append(core, r)
 		}
+	}
+	if _, ok := byName[coreFloorName]; ok && len(core) > 0 {
+		table(fmt.Sprintf("core (ratios to %s)", coreFloorName), "BenchmarkCore", coreFloorName, core)
 		for _, name := range []string{"BenchmarkCoreVerify/cache", "BenchmarkCoreAuthorize/cache"} {
 			if r, ok := byName[name]; ok {
 				verdict(r.AllocsPerOp == 0, "%s %.0f allocs/op inside core (target 0)", strings.TrimPrefix(name, "Benchmark"), r.AllocsPerOp)
@@ -232,9 +321,6 @@ func Report(w io.Writer, results []Result) (missed int, err error) {
 	}
 	return missed, p.err
 }
-
-// coreFloorName is core's own floor benchmark (core/bench_test.go).
-const coreFloorName = "BenchmarkCoreFloor"
 
 // printer keeps the first write error.
 type printer struct {
