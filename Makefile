@@ -9,6 +9,7 @@ STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHSTAT    := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 BENCH_COUNT  ?= 6
 FUZZTIME     ?= 10s
+TEST_FUZZTIME ?= 3s
 E2E_NODE_DIR := examples/e2e/oidcprovider
 
 .DEFAULT_GOAL := help
@@ -22,7 +23,8 @@ demo: ## start examples/gin against the built-in development issuer
 	$(GO) run ./examples/gin
 
 .PHONY: test
-test: e2e-deps $(addprefix test/,$(MODULES)) $(addprefix test-nowork/,core $(ADAPTERS)) ## vet + race tests in every module, then a GOWORK=off pass
+test: e2e-deps $(addprefix test/,$(MODULES)) $(addprefix test-nowork/,core $(ADAPTERS)) ## vet + race tests in every module, a GOWORK=off pass, then brief fuzzing
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 	@echo "make test: all modules passed"
 
 test/%: ## vet + race tests of one module (test/core, test/ginauth, …)
