@@ -290,12 +290,17 @@ func Report(w io.Writer, rs Results) (missed int, err error) {
 			verdict(ratio <= TargetCache, "jwksauth (cache hit) %.4f× floor (target ≤ %.2f×%s), %.0f× faster than the floor",
 				ratio, TargetCache, cpuNote(c.Name, FloorName), 1/ratio)
 		}
-		for _, row := range []string{"jwksauth", "jwksauth-nocache"} {
+		for _, row := range []string{"bare", "jwksauth", "jwksauth-nocache"} {
 			g, n := rs.Paired(name(row+"-parallel"), name(row), gain)
 			if n == 0 {
 				continue
 			}
-			verdict(g >= TargetParallel, "%s-parallel throughput %.2f× serial (target ≥ %.1f×)", row, g, TargetParallel)
+			if row == "bare" {
+				// No target: the framework's own scaling, for reference.
+				p.printf("  info %s-parallel throughput %.2f× serial (the framework alone)\n", row, g)
+			} else {
+				verdict(g >= TargetParallel, "%s-parallel throughput %.2f× serial (target ≥ %.1f×)", row, g, TargetParallel)
+			}
 			par, ser := byName[name(row+"-parallel")], byName[name(row)]
 			if c, n := rs.Paired(par.Name, ser.Name, cpuRatio); n > 0 {
 				// A busy machine shows as few CPUs given; contention
