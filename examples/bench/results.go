@@ -279,8 +279,8 @@ func Report(w io.Writer, rs Results) (missed int, err error) {
 			verdict(nc.AllocsPerOp <= TargetAllocs, "jwksauth-nocache %.0f allocs/op (target ≤ %d)", nc.AllocsPerOp, TargetAllocs)
 			for _, r := range rows {
 				row := strings.TrimPrefix(r.Name, fw+"/")
-				if row == "bare" || strings.HasPrefix(row, "jwksauth") {
-					continue
+				if row == "bare" || strings.HasPrefix(row, "jwksauth") || strings.HasSuffix(row, "-parallel") {
+					continue // not a peer
 				}
 				verdict(nc.NsPerOp < r.NsPerOp, "jwksauth-nocache below %s: %.0f < %.0f ns/op (%.2f× faster)", row, nc.NsPerOp, r.NsPerOp, r.NsPerOp/nc.NsPerOp)
 			}
@@ -321,6 +321,13 @@ func Report(w io.Writer, rs Results) (missed int, err error) {
 		for _, name := range []string{"BenchmarkCoreVerify/cache", "BenchmarkCoreAuthorize/cache"} {
 			if r, ok := byName[name]; ok {
 				verdict(r.AllocsPerOp == 0, "%s %.0f allocs/op inside core (target 0)", strings.TrimPrefix(name, "Benchmark"), r.AllocsPerOp)
+			}
+		}
+		// Core's own scaling, without a framework's: the hot path's locks
+		// and shared writes, if it had any, would show here.
+		for _, name := range []string{"BenchmarkCoreAuthorize/cache", "BenchmarkCoreAuthorize/nocache"} {
+			if g, n := rs.Paired(name+"-parallel", name, gain); n > 0 {
+				verdict(g >= TargetParallel, "%s-parallel throughput %.2f× serial (target ≥ %.1f×)", strings.TrimPrefix(name, "Benchmark"), g, TargetParallel)
 			}
 		}
 	}

@@ -18,6 +18,7 @@ BenchmarkGin/jwksauth-nocache-2         	   20000	     33000 ns/op	    3360 B/op
 BenchmarkGin/auth0-2                    	   20000	     60000 ns/op	   11329 B/op	     152 allocs/op
 BenchmarkGin/jwksauth-parallel-2        	   20000	       500 ns/op	         2.000 cpus	     752 B/op	       5 allocs/op
 BenchmarkGin/jwksauth-nocache-parallel-2	   20000	     17000 ns/op	    3360 B/op	      24 allocs/op
+BenchmarkGin/bare-parallel-2   	 4852026	       130 ns/op	      48 B/op	       1 allocs/op
 PASS
 BenchmarkFloor/rs256-2         	   38271	     40000 ns/op	    1376 B/op	       9 allocs/op
 BenchmarkGin/bare-2            	 4852026	       260 ns/op	      48 B/op	       1 allocs/op
@@ -30,6 +31,8 @@ BenchmarkFloor/rs256-2         	   38271	     35000 ns/op	    1376 B/op	       9
 pkg: github.com/jwksauth/jwksauth/core
 BenchmarkCoreFloor-2           	   38271	     30000 ns/op	    1376 B/op	       9 allocs/op
 BenchmarkCoreVerify/cache-2    	 1000000	       500 ns/op	       0 B/op	       0 allocs/op
+BenchmarkCoreAuthorize/cache-2 	 1000000	       560 ns/op	       0 B/op	       0 allocs/op
+BenchmarkCoreAuthorize/cache-parallel-2	 1000000	       290 ns/op	       0 B/op	       0 allocs/op
 ok
 `
 
@@ -38,8 +41,8 @@ func TestParseResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs) != 17 {
-		t.Fatalf("%d samples, want 17", len(rs))
+	if len(rs) != 20 {
+		t.Fatalf("%d samples, want 20", len(rs))
 	}
 	if got, want := rs[2], (bench.Sample{Name: "BenchmarkGin/jwksauth", NsPerOp: 800, BytesPerOp: 752, AllocsPerOp: 5}); got != want {
 		t.Errorf("the sample split by a log line = %+v, want %+v", got, want)
@@ -52,8 +55,11 @@ func TestParseResults(t *testing.T) {
 		{Name: "BenchmarkGin/auth0", Runs: 2, NsPerOp: 61000, BytesPerOp: 11329, AllocsPerOp: 152},
 		{Name: "BenchmarkGin/jwksauth-parallel", Runs: 2, NsPerOp: 510, BytesPerOp: 752, AllocsPerOp: 5, CPUs: 1.8},
 		{Name: "BenchmarkGin/jwksauth-nocache-parallel", Runs: 2, NsPerOp: 23500, BytesPerOp: 3360, AllocsPerOp: 24},
+		{Name: "BenchmarkGin/bare-parallel", Runs: 1, NsPerOp: 130, BytesPerOp: 48, AllocsPerOp: 1},
 		{Name: "BenchmarkCoreFloor", Runs: 1, NsPerOp: 30000, BytesPerOp: 1376, AllocsPerOp: 9},
 		{Name: "BenchmarkCoreVerify/cache", Runs: 1, NsPerOp: 500},
+		{Name: "BenchmarkCoreAuthorize/cache", Runs: 1, NsPerOp: 560},
+		{Name: "BenchmarkCoreAuthorize/cache-parallel", Runs: 1, NsPerOp: 290},
 	}
 	got := rs.Summary()
 	if len(got) != len(want) {
@@ -77,6 +83,9 @@ func TestReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := out.String()
+	if strings.Contains(text, "below bare-parallel") {
+		t.Errorf("a parallel row was taken for a peer:\n%s", text)
+	}
 	// The floor samples are 30000, 40000 and 35000 ns/op; each Gin sample
 	// is divided by the floor sample just before it (30000 for the first
 	// round, 40000 for the second), then the median is taken.
@@ -94,6 +103,8 @@ func TestReport(t *testing.T) {
 		{"parallel target missed too", "MISS jwksauth-nocache-parallel throughput 1.54× serial (target ≥ 1.7×)"},
 		{"core hit allocations", "ok   CoreVerify/cache 0 allocs/op inside core (target 0)"},
 		{"core ratio", "Verify/cache                        500     0.017"},
+		{"core scaling", "ok   CoreAuthorize/cache-parallel throughput 1.93× serial (target ≥ 1.7×)"},
+		{"framework scaling, no verdict", "info bare-parallel throughput 2.00× serial (the framework alone)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !strings.Contains(text, tc.line) {
