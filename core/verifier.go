@@ -173,6 +173,34 @@ func (v *Verifier) Authorize(ctx context.Context, c Credentials, p *Principal, r
 	return p, nil
 }
 
+// Step is one request's whole decision, in the shape every adapter calls:
+// given the request's credentials and the principal an earlier step of the
+// same request stored (or nil), it returns the principal to store — nil for
+// an anonymous request on an optional route — or the *Error to answer with.
+type Step func(ctx context.Context, c Credentials, stored *Principal) (*Principal, error)
+
+// Authenticator returns the Step of an authentication middleware:
+// Authenticate, or AuthenticateOptional when optional is true. A principal
+// this Verifier already stored for the request is reused.
+func (v *Verifier) Authenticator(optional bool) Step {
+	return func(ctx context.Context, c Credentials, stored *Principal) (*Principal, error) {
+		if v != nil && stored != nil && stored.by == v {
+			return stored, nil
+		}
+		if optional {
+			return v.AuthenticateOptional(ctx, c)
+		}
+		return v.Authenticate(ctx, c)
+	}
+}
+
+// Guard returns the Step of a route guard: Authorize with r.
+func (v *Verifier) Guard(r *Requirement) Step {
+	return func(ctx context.Context, c Credentials, stored *Principal) (*Principal, error) {
+		return v.Authorize(ctx, c, stored, r)
+	}
+}
+
 func (v *Verifier) observe(err error, hit bool) {
 	if h := v.cfg.hooks.OnVerify; h != nil {
 		h(VerifyInfo{Err: err, CacheHit: hit})

@@ -565,3 +565,32 @@ func TestNilVerifierRequirementRefuses(t *testing.T) {
 	var v *core.Verifier
 	wantErr(t, v.RequireScopes("a").Check(&core.Principal{}), core.ErrMisconfigured, http.StatusInternalServerError)
 }
+
+func TestSteps(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	var calls atomic.Int64
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience),
+		core.WithHooks(core.Hooks{OnVerify: func(core.VerifyInfo) { calls.Add(1) }}))
+	anon, _ := http.NewRequest(http.MethodGet, "/", nil)
+	if p, err := v.Authenticator(true)(context.Background(), core.FromHTTP(anon), nil); p != nil || err != nil {
+		t.Fatalf("optional step on an anonymous request = %v, %v", p, err)
+	}
+	_, err := v.Authenticator(false)(context.Background(), core.FromHTTP(anon), nil)
+	wantErr(t, err, core.ErrNoCredentials, http.StatusUnauthorized)
+
+	r, _ := http.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+iss.MustMint(t, authtest.Claims{"scope": "a"}))
+	p, err := v.Authenticator(false)(context.Background(), core.FromHTTP(r), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls.Store(0)
+	if again, err := v.Authenticator(false)(context.Background(), core.FromHTTP(r), p); again != p || err != nil || calls.Load() != 0 {
+		t.Fatalf("a second middleware re-verified: %v, %v, %d calls", again, err, calls.Load())
+	}
+	if _, err := v.Guard(v.RequireScopes("a"))(context.Background(), core.FromHTTP(r), p); err != nil || calls.Load() != 0 {
+		t.Fatalf("guard after middleware: %v, %d calls", err, calls.Load())
+	}
+	_, err = v.Guard(v.RequireScopes("b"))(context.Background(), core.FromHTTP(r), p)
+	wantErr(t, err, core.ErrInsufficientScope, http.StatusForbidden)
+}

@@ -1,8 +1,6 @@
 package echoauth
 
 import (
-	"context"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/jwksauth/jwksauth/core"
@@ -85,13 +83,7 @@ func WriteError(c echo.Context, err *core.Error) error {
 // answers with core's error without calling the next handler.
 func Middleware(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
 	cfg := newConfig(opts)
-	authenticate := v.Authenticate
-	if cfg.optional {
-		authenticate = v.AuthenticateOptional
-	}
-	return handle(cfg, func(ctx context.Context, cr core.Credentials, _ *core.Principal) (*core.Principal, error) {
-		return authenticate(ctx, cr)
-	})
+	return handle(cfg, v.Authenticator(cfg.optional))
 }
 
 // RequireScopes is a route guard that requires every one of scopes
@@ -113,9 +105,7 @@ func RequireAnyScope(v *core.Verifier, scopes ...string) echo.MiddlewareFunc {
 // Middleware or guard, or authenticates the request itself, then checks r;
 // it stores the principal as Middleware does.
 func Require(v *core.Verifier, r *core.Requirement, opts ...Option) echo.MiddlewareFunc {
-	return handle(newConfig(opts), func(ctx context.Context, cr core.Credentials, p *core.Principal) (*core.Principal, error) {
-		return v.Authorize(ctx, cr, p, r)
-	})
+	return handle(newConfig(opts), v.Guard(r))
 }
 
 // Principal returns the principal stored by Middleware or a guard, or nil
@@ -128,7 +118,7 @@ func Principal(c echo.Context) (*core.Principal, bool) {
 
 // handle is the one echo middleware behind Middleware and the guards:
 // skip, ask core, then store the principal or write core's error.
-func handle(cfg *config, auth func(context.Context, core.Credentials, *core.Principal) (*core.Principal, error)) echo.MiddlewareFunc {
+func handle(cfg *config, auth core.Step) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if cfg.skip != nil && cfg.skip(c) {

@@ -1,7 +1,6 @@
 package fiberauth
 
 import (
-	"context"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -98,13 +97,7 @@ func WriteError(c *fiber.Ctx, err *core.Error) error {
 // answers with core's error without calling the next handler.
 func Middleware(v *core.Verifier, opts ...Option) fiber.Handler {
 	cfg := newConfig(opts)
-	authenticate := v.Authenticate
-	if cfg.optional {
-		authenticate = v.AuthenticateOptional
-	}
-	return handle(cfg, func(ctx context.Context, cr core.Credentials, _ *core.Principal) (*core.Principal, error) {
-		return authenticate(ctx, cr)
-	})
+	return handle(cfg, v.Authenticator(cfg.optional))
 }
 
 // RequireScopes is a route guard that requires every one of scopes
@@ -126,9 +119,7 @@ func RequireAnyScope(v *core.Verifier, scopes ...string) fiber.Handler {
 // Middleware or guard, or authenticates the request itself, then checks r;
 // it stores the principal as Middleware does.
 func Require(v *core.Verifier, r *core.Requirement, opts ...Option) fiber.Handler {
-	return handle(newConfig(opts), func(ctx context.Context, cr core.Credentials, p *core.Principal) (*core.Principal, error) {
-		return v.Authorize(ctx, cr, p, r)
-	})
+	return handle(newConfig(opts), v.Guard(r))
 }
 
 // Principal returns the principal stored by Middleware or a guard, or nil
@@ -141,7 +132,7 @@ func Principal(c *fiber.Ctx) (*core.Principal, bool) {
 
 // handle is the one fiber handler behind Middleware and the guards: skip,
 // ask core, then store the principal or write core's error.
-func handle(cfg *config, auth func(context.Context, core.Credentials, *core.Principal) (*core.Principal, error)) fiber.Handler {
+func handle(cfg *config, auth core.Step) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if cfg.skip != nil && cfg.skip(c) {
 			return c.Next()

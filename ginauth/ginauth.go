@@ -1,8 +1,6 @@
 package ginauth
 
 import (
-	"context"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/jwksauth/jwksauth/core"
@@ -80,13 +78,7 @@ func WriteError(c *gin.Context, err *core.Error) { err.WriteHTTP(c.Writer) }
 // answers with core's error and aborts the chain.
 func Middleware(v *core.Verifier, opts ...Option) gin.HandlerFunc {
 	cfg := newConfig(opts)
-	authenticate := v.Authenticate
-	if cfg.optional {
-		authenticate = v.AuthenticateOptional
-	}
-	return handle(cfg, func(ctx context.Context, cr core.Credentials, _ *core.Principal) (*core.Principal, error) {
-		return authenticate(ctx, cr)
-	})
+	return handle(cfg, v.Authenticator(cfg.optional))
 }
 
 // RequireScopes is a route guard that requires every one of scopes
@@ -108,9 +100,7 @@ func RequireAnyScope(v *core.Verifier, scopes ...string) gin.HandlerFunc {
 // Middleware or guard, or authenticates the request itself, then checks r;
 // it stores the principal as Middleware does.
 func Require(v *core.Verifier, r *core.Requirement, opts ...Option) gin.HandlerFunc {
-	return handle(newConfig(opts), func(ctx context.Context, cr core.Credentials, p *core.Principal) (*core.Principal, error) {
-		return v.Authorize(ctx, cr, p, r)
-	})
+	return handle(newConfig(opts), v.Guard(r))
 }
 
 // Principal returns the principal stored by Middleware or a guard, or nil
@@ -124,7 +114,7 @@ func Principal(c *gin.Context) (*core.Principal, bool) {
 
 // handle is the one gin handler behind Middleware and the guards: skip,
 // ask core, then store the principal or write core's error.
-func handle(cfg *config, auth func(context.Context, core.Credentials, *core.Principal) (*core.Principal, error)) gin.HandlerFunc {
+func handle(cfg *config, auth core.Step) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if cfg.skip != nil && cfg.skip(c) {
 			c.Next()
