@@ -292,10 +292,12 @@ func WithMaxJWKSSize(n int64) Option {
 	return func(c *config) { c.maxJWKSSize = n }
 }
 
-// WithTokenCache bounds the verified-token cache: at most entries tokens and
-// bytes bytes of cached claims. A hit re-checks exp and nbf against the
-// clock and that the signing key is still in the JWKS; failures are never
-// cached. Default 10,000 entries and 32 MiB.
+// WithTokenCache bounds the verified-token cache: at most entries tokens
+// (rounded down to a multiple of 8, the slots of one bucket) and bytes
+// bytes, counted per whole entry — about 470 bytes plus the token's claims
+// JSON, roughly 630 bytes for a typical access token. A hit re-checks exp
+// and nbf against the clock and that the signing key is still in the JWKS;
+// failures are never cached. Default 10,000 entries and 32 MiB.
 func WithTokenCache(entries int, bytes int64) Option {
 	return func(c *config) { c.cacheEntries, c.cacheBytes = entries, bytes }
 }
