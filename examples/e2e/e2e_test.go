@@ -18,13 +18,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
+	"github.com/jwksauth/jwksauth/examples/internal/apptest"
 )
 
 // What the provider in oidcprovider/ is configured with (its README).
@@ -108,7 +108,7 @@ func TestEndToEnd(t *testing.T) {
 
 type provider struct {
 	url    string
-	stderr *syncBuffer
+	stderr *apptest.Buffer
 }
 
 // unavailable skips the test when the provider cannot run here, but fails
@@ -132,8 +132,8 @@ func startProvider(t *testing.T) *provider {
 	if _, err := os.Stat(providerDir + "/node_modules/oidc-provider/package.json"); err != nil {
 		unavailable(t, "examples/e2e/oidcprovider/node_modules is missing: run `make e2e-deps` (npm ci)")
 	}
-	var stdout syncBuffer
-	p := &provider{stderr: &syncBuffer{}}
+	var stdout apptest.Buffer
+	p := &provider{stderr: &apptest.Buffer{}}
 	cmd := exec.Command(node, "server.mjs", "--port", "0")
 	cmd.Dir = providerDir
 	cmd.Stdout, cmd.Stderr = &stdout, p.stderr
@@ -270,7 +270,7 @@ func startApp(t *testing.T, fw app.Framework, issuer string) *runningApp {
 		app.EnvIssuer:    issuer,
 		app.EnvAudiences: audience,
 	}
-	var stdout, stderr syncBuffer
+	var stdout, stderr apptest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx, fw, func(k string) string { return env[k] }, &stdout, &stderr) }()
@@ -586,22 +586,4 @@ func headerKID(t *testing.T, token string) string {
 		t.Fatalf("token header %s: %v", raw, err)
 	}
 	return h.Kid
-}
-
-// syncBuffer is an io.Writer read while a process or goroutine writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
