@@ -166,35 +166,67 @@ func AsError(err error) *Error {
 }
 
 type errorClass struct {
+	kind   error
 	status int
 	code   string
 	desc   string
+	reason string // short label for metrics and logs; see Reason
 }
 
-var classes = map[error]errorClass{
-	ErrNoCredentials:       {http.StatusUnauthorized, "", "a bearer token is required"},
-	ErrInvalidRequest:      {http.StatusBadRequest, "invalid_request", "the bearer credential is malformed"},
-	ErrMultipleCredentials: {http.StatusBadRequest, "invalid_request", "only one bearer credential may be sent"},
-	ErrTokenTooLarge:       {http.StatusUnauthorized, "invalid_token", "the access token is too large"},
-	ErrTokenMalformed:      {http.StatusUnauthorized, "invalid_token", "the access token is malformed"},
-	ErrUnsupportedHeader:   {http.StatusUnauthorized, "invalid_token", "the access token header is not supported"},
-	ErrAlgorithmNotAllowed: {http.StatusUnauthorized, "invalid_token", "the signing algorithm is not accepted"},
-	ErrUnknownKey:          {http.StatusUnauthorized, "invalid_token", "the signing key is not known"},
-	ErrKeyMismatch:         {http.StatusUnauthorized, "invalid_token", "the signing algorithm does not match the key"},
-	ErrSignatureInvalid:    {http.StatusUnauthorized, "invalid_token", "the access token signature is invalid"},
-	ErrDuplicateClaim:      {http.StatusUnauthorized, "invalid_token", "the access token is malformed"},
-	ErrClaimType:           {http.StatusUnauthorized, "invalid_token", "the access token is malformed"},
-	ErrMissingClaim:        {http.StatusUnauthorized, "invalid_token", "the access token lacks a required claim"},
-	ErrTokenExpired:        {http.StatusUnauthorized, "invalid_token", "the access token has expired"},
-	ErrTokenNotYetValid:    {http.StatusUnauthorized, "invalid_token", "the access token is not valid yet"},
-	ErrIssuedInFuture:      {http.StatusUnauthorized, "invalid_token", "the access token was issued in the future"},
-	ErrIssuerInvalid:       {http.StatusUnauthorized, "invalid_token", "the access token issuer is not accepted"},
-	ErrAudienceInvalid:     {http.StatusUnauthorized, "invalid_token", "the access token audience is not accepted"},
-	ErrClientInvalid:       {http.StatusUnauthorized, "invalid_token", "the access token client is not accepted"},
-	ErrTokenType:           {http.StatusUnauthorized, "invalid_token", "the token is not an access token"},
-	ErrInsufficientScope:   {http.StatusForbidden, "insufficient_scope", "the access token lacks a required scope"},
-	ErrKeysUnavailable:     {http.StatusServiceUnavailable, "temporarily_unavailable", "the signing keys cannot be fetched right now"},
-	ErrMisconfigured:       {http.StatusInternalServerError, "server_error", "the server cannot check credentials"},
+// classTable lists every sentinel in a fixed order, so that Reason is deterministic.
+var classTable = []errorClass{
+	{ErrNoCredentials, http.StatusUnauthorized, "", "a bearer token is required", "no_credentials"},
+	{ErrInvalidRequest, http.StatusBadRequest, "invalid_request", "the bearer credential is malformed", "invalid_request"},
+	{ErrMultipleCredentials, http.StatusBadRequest, "invalid_request", "only one bearer credential may be sent", "multiple_credentials"},
+	{ErrTokenTooLarge, http.StatusUnauthorized, "invalid_token", "the access token is too large", "too_large"},
+	{ErrTokenMalformed, http.StatusUnauthorized, "invalid_token", "the access token is malformed", "malformed"},
+	{ErrUnsupportedHeader, http.StatusUnauthorized, "invalid_token", "the access token header is not supported", "unsupported_header"},
+	{ErrAlgorithmNotAllowed, http.StatusUnauthorized, "invalid_token", "the signing algorithm is not accepted", "algorithm"},
+	{ErrUnknownKey, http.StatusUnauthorized, "invalid_token", "the signing key is not known", "unknown_key"},
+	{ErrKeyMismatch, http.StatusUnauthorized, "invalid_token", "the signing algorithm does not match the key", "key_mismatch"},
+	{ErrSignatureInvalid, http.StatusUnauthorized, "invalid_token", "the access token signature is invalid", "signature"},
+	{ErrDuplicateClaim, http.StatusUnauthorized, "invalid_token", "the access token is malformed", "duplicate_claim"},
+	{ErrClaimType, http.StatusUnauthorized, "invalid_token", "the access token is malformed", "claim_type"},
+	{ErrMissingClaim, http.StatusUnauthorized, "invalid_token", "the access token lacks a required claim", "missing_claim"},
+	{ErrTokenExpired, http.StatusUnauthorized, "invalid_token", "the access token has expired", "expired"},
+	{ErrTokenNotYetValid, http.StatusUnauthorized, "invalid_token", "the access token is not valid yet", "not_yet_valid"},
+	{ErrIssuedInFuture, http.StatusUnauthorized, "invalid_token", "the access token was issued in the future", "issued_in_future"},
+	{ErrIssuerInvalid, http.StatusUnauthorized, "invalid_token", "the access token issuer is not accepted", "issuer"},
+	{ErrAudienceInvalid, http.StatusUnauthorized, "invalid_token", "the access token audience is not accepted", "audience"},
+	{ErrClientInvalid, http.StatusUnauthorized, "invalid_token", "the access token client is not accepted", "client"},
+	{ErrTokenType, http.StatusUnauthorized, "invalid_token", "the token is not an access token", "token_type"},
+	{ErrInsufficientScope, http.StatusForbidden, "insufficient_scope", "the access token lacks a required scope", "insufficient_scope"},
+	{ErrKeysUnavailable, http.StatusServiceUnavailable, "temporarily_unavailable", "the signing keys cannot be fetched right now", "keys_unavailable"},
+	{ErrMisconfigured, http.StatusInternalServerError, "server_error", "the server cannot check credentials", "misconfigured"},
+}
+
+var classes = func() map[error]errorClass {
+	m := make(map[error]errorClass, len(classTable))
+	for _, c := range classTable {
+		m[c.kind] = c
+	}
+	return m
+}()
+
+// Reason returns a short, fixed label for a failure, for metrics and logs:
+// the name of its sentinel ("expired", "signature", "audience",
+// "insufficient_scope", "keys_unavailable", …), or "other" for an error
+// that is none of core's (and for nil). An *Error is labelled by its own
+// sentinel, never by one its cause may wrap. The set of labels is small and
+// fixed, so it is safe as a metric label; no token or request input is in it.
+func Reason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		if c, ok := classes[e.kind]; ok {
+			return c.reason
+		}
+	}
+	for _, c := range classTable {
+		if errors.Is(err, c.kind) {
+			return c.reason
+		}
+	}
+	return "other"
 }
 
 // newError builds the *Error for a sentinel. realm is quoted into the challenge.

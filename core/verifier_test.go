@@ -594,3 +594,23 @@ func TestSteps(t *testing.T) {
 	_, err = v.Guard(v.RequireScopes("b"))(context.Background(), core.FromHTTP(r), p)
 	wantErr(t, err, core.ErrInsufficientScope, http.StatusForbidden)
 }
+
+func TestReasonLabelsEverySentinelOnce(t *testing.T) {
+	seen := map[string]error{}
+	for _, s := range core.Sentinels() {
+		label := core.Reason(s)
+		if label == "" || label == "other" {
+			t.Errorf("%v has no reason label", s)
+		}
+		if other, dup := seen[label]; dup {
+			t.Errorf("%v and %v share the label %q", s, other, label)
+		}
+		seen[label] = s
+	}
+	if got := core.Reason(core.AsError(fmt.Errorf("x: %w", core.ErrTokenExpired))); got != "malformed" {
+		t.Errorf("an *Error is labelled by its cause's sentinel: %q", got)
+	}
+	if core.Reason(nil) != "other" || core.Reason(errors.New("boom")) != "other" {
+		t.Error("a foreign error is not labelled other")
+	}
+}

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -20,7 +19,7 @@ const MetricsPath = "/metrics"
 // (Metrics.Hooks) and by the routes' auth answers. Each Metrics has its own
 // registry, so several apps can run in one process (tests do). Every label
 // value comes from a fixed set (route patterns of Routes, the reasons of
-// Reason, fixed outcomes): no kid, token or request input ever becomes a
+// core.Reason, fixed outcomes): no kid, token or request input ever becomes a
 // label. A nil *Metrics counts nothing.
 type Metrics struct {
 	reg *prometheus.Registry
@@ -116,7 +115,7 @@ func (m *Metrics) Hooks() core.Hooks {
 	return core.Hooks{
 		OnVerify: func(i core.VerifyInfo) {
 			if i.Err != nil {
-				m.verifications.WithLabelValues("invalid", Reason(i.Err)).Inc()
+				m.verifications.WithLabelValues("invalid", core.Reason(i.Err)).Inc()
 				return
 			}
 			m.verifications.WithLabelValues("valid", ReasonOK).Inc()
@@ -160,52 +159,3 @@ const ReasonOK = "ok"
 // reasonUnguarded labels a protected route reached without a principal
 // (its guard was not mounted), which Route.Serve refuses with 500.
 const reasonUnguarded = "unguarded"
-
-// reasons are the reason labels of core's sentinel errors.
-var reasons = []struct {
-	err   error
-	label string
-}{
-	{core.ErrNoCredentials, "no_credentials"},
-	{core.ErrInvalidRequest, "invalid_request"},
-	{core.ErrMultipleCredentials, "multiple_credentials"},
-	{core.ErrTokenTooLarge, "too_large"},
-	{core.ErrTokenMalformed, "malformed"},
-	{core.ErrUnsupportedHeader, "unsupported_header"},
-	{core.ErrAlgorithmNotAllowed, "algorithm"},
-	{core.ErrUnknownKey, "unknown_key"},
-	{core.ErrKeyMismatch, "key_mismatch"},
-	{core.ErrSignatureInvalid, "signature"},
-	{core.ErrDuplicateClaim, "duplicate_claim"},
-	{core.ErrClaimType, "claim_type"},
-	{core.ErrMissingClaim, "missing_claim"},
-	{core.ErrTokenExpired, "expired"},
-	{core.ErrTokenNotYetValid, "not_yet_valid"},
-	{core.ErrIssuedInFuture, "issued_in_future"},
-	{core.ErrIssuerInvalid, "issuer"},
-	{core.ErrAudienceInvalid, "audience"},
-	{core.ErrClientInvalid, "client"},
-	{core.ErrTokenType, "token_type"},
-	{core.ErrInsufficientScope, "insufficient_scope"},
-	{core.ErrKeysUnavailable, "keys_unavailable"},
-	{core.ErrMisconfigured, "misconfigured"},
-}
-
-// Reason is the short, fixed label of a refusal: the name of core's
-// sentinel error in it ("expired", "signature", "audience",
-// "insufficient_scope", …), or "other". A *core.Error is classified by its
-// own sentinel, not by one its cause may wrap.
-func Reason(err error) string {
-	var e *core.Error
-	if errors.As(err, &e) {
-		if chain := e.Unwrap(); len(chain) > 0 {
-			err = chain[0] // the sentinel comes first, then the cause
-		}
-	}
-	for _, r := range reasons {
-		if errors.Is(err, r.err) {
-			return r.label
-		}
-	}
-	return "other"
-}
