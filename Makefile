@@ -58,7 +58,8 @@ fuzz: ## run every fuzz target briefly (FUZZTIME=10s each)
 # BENCH_COUNT samples of every row (-benchmem), taken in BENCH_COUNT rounds
 # rather than with -count, so that load from other processes on a shared
 # machine falls on every row alike. In each round the floor is measured
-# again just before each framework's rows, and bench/ratios divides every
+# again just before each framework's rows (with the parts of a cache hit,
+# BenchmarkHitParts), and bench/ratios divides every
 # sample by the floor sample taken just before it, then takes the median;
 # core's rows are measured the same way against core's own floor. Then the
 # benchstat table, the ratios and the targets of issue #7 (bench/ratios
@@ -72,7 +73,7 @@ bench: ## benchmarks vs the RS256 floor and the peers (BENCH_COUNT rounds): benc
 	for i in $$(seq $(BENCH_COUNT)); do \
 		echo "bench: round $$i of $(BENCH_COUNT)" >&2; \
 		for fw in Gin Echo Fiber; do \
-			(cd examples/bench && run bench.test '^BenchmarkFloor$$' && run bench.test "^Benchmark$$fw\$$"); \
+			(cd examples/bench && run bench.test '^Benchmark(Floor|HitParts)$$' && run bench.test "^Benchmark$$fw\$$"); \
 		done; \
 		(cd core && run core.test '^BenchmarkCore'); \
 	done; \

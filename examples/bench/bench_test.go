@@ -73,6 +73,41 @@ func BenchmarkFloor(b *testing.B) {
 	})
 }
 
+// BenchmarkHitParts measures two parts of the least a cache hit can cost
+// (see the hit-floor rows), so that the ratios tool can say where a hit's
+// time goes: sha256 is the SHA-256 of the whole fixture token, the cache
+// key issue #7 prescribes; clock is one time.Now, which every hit needs to
+// re-check exp. The rest of a hit-floor row is the framework (its bare row)
+// and the contract's two stores of the principal, with their GC.
+func BenchmarkHitParts(b *testing.B) {
+	f := benchFixture(b)
+	b.Run("sha256", func(b *testing.B) {
+		token := []byte(f.Token)
+		var sum [32]byte
+		b.ReportAllocs()
+		m := startCPU()
+		for b.Loop() {
+			sum = sha256.Sum256(token)
+		}
+		m.report(b)
+		if sum == ([32]byte{}) {
+			b.Fatal("no sum")
+		}
+	})
+	b.Run("clock", func(b *testing.B) {
+		var now time.Time
+		b.ReportAllocs()
+		m := startCPU()
+		for b.Loop() {
+			now = time.Now()
+		}
+		m.report(b)
+		if now.IsZero() {
+			b.Fatal("no time")
+		}
+	})
+}
+
 // okWriter is the cheapest http.ResponseWriter that still records the
 // status, so that every iteration can check it was served, not refused.
 type okWriter struct {
@@ -243,7 +278,7 @@ func serveFiberParallel(b *testing.B, app *fiber.App, token string) {
 // parallelRows are the rows also measured with b.RunParallel, as
 // "<row>-parallel": jwksauth on both paths, and the bare framework, whose
 // own scaling bounds what any middleware in it can show.
-var parallelRows = []string{"bare", "jwksauth", "jwksauth-nocache"}
+var parallelRows = []string{"bare", bench.HitFloor, "jwksauth", "jwksauth-nocache"}
 
 func BenchmarkGin(b *testing.B) {
 	benchHTTP(b, bench.GinRows, bench.NewGin)

@@ -9,11 +9,12 @@ import (
 	echojwt "github.com/labstack/echo-jwt/v4"
 	"github.com/labstack/echo/v4"
 
+	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/echoauth"
 )
 
 // EchoRows are the rows of BenchmarkEcho, in order.
-var EchoRows = []string{"bare", "jwksauth", "jwksauth-nocache", "echo-jwt"}
+var EchoRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "echo-jwt"}
 
 // NewEcho returns an Echo server serving GET Path for the row: the same
 // handler behind each row's verification and scope check. Verifiers and
@@ -25,6 +26,23 @@ func NewEcho(ctx context.Context, f *Fixture, row string) (http.Handler, error) 
 	switch row {
 	case "bare":
 		e.GET(Path, ok)
+	case HitFloor:
+		h, err := newHitFloor(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		e.GET(Path, ok, func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				req := c.Request()
+				p, err := h.check(req.Header.Get("Authorization"))
+				if err != nil {
+					return echo.NewHTTPError(status(err))
+				}
+				c.Set(echoauth.PrincipalKey, p)
+				c.SetRequest(req.WithContext(core.WithPrincipal(req.Context(), p)))
+				return next(c)
+			}
+		})
 	case "jwksauth", "jwksauth-nocache":
 		v, err := newVerifier(ctx, f, row == "jwksauth")
 		if err != nil {

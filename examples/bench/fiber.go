@@ -8,11 +8,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/fiberauth"
 )
 
 // FiberRows are the rows of BenchmarkFiber, in order.
-var FiberRows = []string{"bare", "jwksauth", "jwksauth-nocache", "jwtware"}
+var FiberRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "jwtware"}
 
 // NewFiber returns a Fiber app serving GET Path for the row: the same
 // handler behind each row's verification and scope check. Drive it
@@ -26,6 +27,20 @@ func NewFiber(ctx context.Context, f *Fixture, row string) (*fiber.App, error) {
 	switch row {
 	case "bare":
 		app.Get(Path, ok)
+	case HitFloor:
+		h, err := newHitFloor(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		app.Get(Path, func(c *fiber.Ctx) error {
+			p, err := h.check(c.Get(fiber.HeaderAuthorization))
+			if err != nil {
+				return fiber.NewError(status(err))
+			}
+			c.Locals(fiberauth.PrincipalKey, p)
+			c.SetUserContext(core.WithPrincipal(c.UserContext(), p))
+			return c.Next()
+		}, ok)
 	case "jwksauth", "jwksauth-nocache":
 		v, err := newVerifier(ctx, f, row == "jwksauth")
 		if err != nil {

@@ -8,11 +8,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/ginauth"
 )
 
 // GinRows are the rows of BenchmarkGin, in order.
-var GinRows = []string{"bare", "jwksauth", "jwksauth-nocache", "auth0", "golang-jwt"}
+var GinRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "auth0", "golang-jwt"}
 
 // NewGin returns a Gin engine serving GET Path for the row: the same
 // handler behind each row's verification and scope check. Verifiers and
@@ -24,6 +25,21 @@ func NewGin(ctx context.Context, f *Fixture, row string) (http.Handler, error) {
 	switch row {
 	case "bare":
 		r.GET(Path, ok)
+	case HitFloor:
+		h, err := newHitFloor(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		r.GET(Path, func(c *gin.Context) {
+			p, err := h.check(c.GetHeader("Authorization"))
+			if err != nil {
+				c.AbortWithStatus(status(err))
+				return
+			}
+			c.Set(ginauth.PrincipalKey, p)
+			c.Request = c.Request.WithContext(core.WithPrincipal(c.Request.Context(), p))
+			c.Next()
+		}, ok)
 	case "jwksauth", "jwksauth-nocache":
 		v, err := newVerifier(ctx, f, row == "jwksauth")
 		if err != nil {

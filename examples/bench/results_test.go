@@ -128,3 +128,45 @@ func TestReport(t *testing.T) {
 		}
 	})
 }
+
+// TestReportHitFloor checks what the report says of a cache hit next to the
+// hit-floor row: the least a hit costs, split into its parts, how far
+// jwksauth is above it, and, when the floor of a hit is itself over the
+// target, that the miss is out of reach rather than jwksauth's own.
+func TestReportHitFloor(t *testing.T) {
+	const output = `BenchmarkFloor/rs256-2         	   38271	     30000 ns/op	    1376 B/op	       9 allocs/op
+BenchmarkHitParts/sha256-2     	 2000000	       430 ns/op	       0 B/op	       0 allocs/op
+BenchmarkHitParts/clock-2      	20000000	        60 ns/op	       0 B/op	       0 allocs/op
+BenchmarkGin/bare-2            	 4852026	       100 ns/op	      48 B/op	       1 allocs/op
+BenchmarkGin/hit-floor-2       	  900000	      1200 ns/op	     752 B/op	       5 allocs/op
+BenchmarkGin/jwksauth-2        	  900000	      1260 ns/op	     752 B/op	       5 allocs/op
+BenchmarkGin/jwksauth-nocache-2	   30000	     33000 ns/op	    3360 B/op	      24 allocs/op
+BenchmarkGin/hit-floor-parallel-2	 1000000	  960 ns/op	     752 B/op	       5 allocs/op
+`
+	rs, err := bench.ParseResults(strings.NewReader(output))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	missed, err := bench.Report(&out, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, line := range []string{
+		"MISS jwksauth (cache hit) 0.0420× floor (target ≤ 0.03×), 24× faster than the floor: out of reach here, hit-floor is 0.0400× already",
+		"info hit-floor 0.0400× floor: the least a cache hit costs in Gin (hitfloor.go) = bare route 100 + SHA-256 of the token 430 + clock 60 + stores, their GC and the rest 610 ns",
+		"jwksauth (cache hit) is 60 ns above it (+5.0%)",
+		"info hit-floor-parallel throughput 1.25× serial (the least a cache hit does, in parallel)",
+	} {
+		if !strings.Contains(text, line) {
+			t.Errorf("report lacks %q:\n%s", line, text)
+		}
+	}
+	if strings.Contains(text, "below hit-floor") {
+		t.Errorf("the hit-floor row was taken for a peer:\n%s", text)
+	}
+	if missed != 1 {
+		t.Errorf("missed = %d, want 1 (the cache hit):\n%s", missed, text)
+	}
+}
