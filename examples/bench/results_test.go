@@ -142,6 +142,7 @@ BenchmarkGin/hit-floor-2       	  900000	      1200 ns/op	     752 B/op	       5
 BenchmarkGin/jwksauth-2        	  900000	      1260 ns/op	     752 B/op	       5 allocs/op
 BenchmarkGin/jwksauth-nocache-2	   30000	     33000 ns/op	    3360 B/op	      24 allocs/op
 BenchmarkGin/hit-floor-parallel-2	 1000000	  960 ns/op	     752 B/op	       5 allocs/op
+BenchmarkGin/jwksauth-parallel-2	 1000000	  1000 ns/op	     752 B/op	       5 allocs/op
 `
 	rs, err := bench.ParseResults(strings.NewReader(output))
 	if err != nil {
@@ -158,6 +159,7 @@ BenchmarkGin/hit-floor-parallel-2	 1000000	  960 ns/op	     752 B/op	       5 al
 		"info hit-floor 0.0400× floor: the least a cache hit costs in Gin (hitfloor.go) = bare route 100 + SHA-256 of the token 430 + clock 60 + stores, their GC and the rest 610 ns",
 		"jwksauth (cache hit) is 60 ns above it (+5.0%)",
 		"info hit-floor-parallel throughput 1.25× serial (the least a cache hit does, in parallel)",
+		"MISS jwksauth-parallel throughput 1.26× serial (target ≥ 1.7×): out of reach here, hit-floor-parallel scales 1.25×",
 	} {
 		if !strings.Contains(text, line) {
 			t.Errorf("report lacks %q:\n%s", line, text)
@@ -166,7 +168,7 @@ BenchmarkGin/hit-floor-parallel-2	 1000000	  960 ns/op	     752 B/op	       5 al
 	if strings.Contains(text, "below hit-floor") {
 		t.Errorf("the hit-floor row was taken for a peer:\n%s", text)
 	}
-	if missed != 1 {
-		t.Errorf("missed = %d, want 1 (the cache hit):\n%s", missed, text)
+	if missed != 2 {
+		t.Errorf("missed = %d, want 2 (the cache hit, serial and parallel):\n%s", missed, text)
 	}
 }
