@@ -20,8 +20,12 @@ type Credentials interface {
 	Authorization() []string
 	// Query returns every value of the named URL query parameter.
 	Query(name string) []string
-	// Cookie returns the named cookie's value and whether it was sent.
-	Cookie(name string) (string, bool)
+	// Cookie returns the value of every cookie with the given name, in the
+	// order sent. A browser sends several when cookies of one name were set
+	// for different paths or domains (a sibling subdomain can plant one), so
+	// core refuses a request with more than one, as it refuses two
+	// Authorization fields.
+	Cookie(name string) []string
 }
 
 // FromHTTP returns the Credentials of a net/http request.
@@ -38,12 +42,12 @@ func (h httpCredentials) Query(name string) []string {
 	return h.r.URL.Query()[name]
 }
 
-func (h httpCredentials) Cookie(name string) (string, bool) {
-	c, err := h.r.Cookie(name)
-	if err != nil {
-		return "", false
+func (h httpCredentials) Cookie(name string) []string {
+	var out []string
+	for _, c := range h.r.CookiesNamed(name) {
+		out = append(out, c.Value)
 	}
-	return c.Value, true
+	return out
 }
 
 // extract returns the one bearer token of a request (contract §1), size
@@ -86,14 +90,23 @@ func (v *Verifier) extract(c Credentials) (token string, checked bool, err error
 		}
 	}
 	if v.cfg.cookieName != "" {
-		if ck, ok := c.Cookie(v.cfg.cookieName); ok && ck != "" {
+		ck := c.Cookie(v.cfg.cookieName)
+		if len(ck) > 1 {
+			// Two cookies of one name: which one the client meant cannot
+			// be told, and one may have been planted (cookie tossing).
 			if found > 0 {
 				return "", false, another()
 			}
-			if err := v.checkToken(ck); err != nil {
+			return "", false, v.fail(ErrMultipleCredentials, nil)
+		}
+		if len(ck) == 1 && ck[0] != "" { // an empty cookie counts as none
+			if found > 0 {
+				return "", false, another()
+			}
+			if err := v.checkToken(ck[0]); err != nil {
 				return "", false, err
 			}
-			token, found, checked = ck, 1, true
+			token, found, checked = ck[0], 1, true
 		}
 	}
 	if found == 0 {

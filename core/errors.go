@@ -64,9 +64,10 @@ var (
 	// ErrKeysUnavailable: the issuer's keys cannot be fetched and the token's
 	// key is not cached. Answered with 503 and Retry-After: an outage is not a bad token.
 	ErrKeysUnavailable = errors.New("signing keys unavailable")
-	// ErrMisconfigured: a nil Verifier or Requirement was used. The request
-	// is refused with 500: the server, not the client, is at fault.
-	ErrMisconfigured = errors.New("jwksauth is misconfigured (nil Verifier or Requirement)")
+	// ErrMisconfigured: a nil Verifier, or a Requirement not built by a
+	// Verifier (nil, or a zero Requirement{}), was used. The request is
+	// refused with 500: the server, not the client, is at fault.
+	ErrMisconfigured = errors.New("jwksauth is misconfigured (a nil Verifier, or a Requirement not built by one)")
 )
 
 // Error is the single error model of jwksauth. It knows its HTTP status,

@@ -177,11 +177,11 @@ func (c fzCreds) Query(name string) []string {
 	}
 	return c.query
 }
-func (c fzCreds) Cookie(name string) (string, bool) {
-	if name != fzCookie {
-		return "", false
+func (c fzCreds) Cookie(name string) []string {
+	if name != fzCookie || !c.hasCookie {
+		return nil
 	}
-	return c.cookie, c.hasCookie
+	return []string{c.cookie}
 }
 
 // The oracle for RFC 6750 §2 as the contract (§1) states it, written with

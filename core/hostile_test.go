@@ -707,11 +707,11 @@ func (c hcCreds) Query(name string) []string {
 	}
 	return nil
 }
-func (c hcCreds) Cookie(name string) (string, bool) {
+func (c hcCreds) Cookie(name string) []string {
 	if name == "at" && c.cookie != nil {
-		return *c.cookie, true
+		return []string{*c.cookie}
 	}
-	return "", false
+	return nil
 }
 
 func TestHostileRequests(t *testing.T) {

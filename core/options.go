@@ -175,9 +175,12 @@ func WithLeeway(d time.Duration) Option {
 }
 
 // WithScopeClaims sets the claims read as scopes. A claim may be a
-// space-separated string or an array of strings; a dotted name reaches into
-// nested objects ("realm_access.roles"). Any other type refuses the token.
-// Default: scope, scp. Auth0 RBAC: add "permissions".
+// space-separated string or an array of strings; any other type refuses
+// the token. A name is first matched whole against the token's top-level
+// claims, so namespaced names with dots work
+// ("https://notes.example.com/scopes"); only when no top-level claim has
+// exactly that name does a dotted name reach into nested objects
+// ("realm_access.roles"). Default: scope, scp. Auth0 RBAC: add "permissions".
 func WithScopeClaims(names ...string) Option {
 	return func(c *config) { c.scopeClaims = slices.Clone(names) }
 }
@@ -344,6 +347,9 @@ func (c *config) validate() error {
 	}
 	if slices.Contains(c.audiences, "") || slices.Contains(c.clientIDs, "") {
 		add("an empty audience or client id is not allowed")
+	}
+	if slices.Contains(c.issuerAliases, "") {
+		add("an empty issuer alias is not allowed")
 	}
 	if len(c.clientIDClaims) == 0 && len(c.clientIDs) > 0 {
 		add("client ids are configured but no client-id claim is")

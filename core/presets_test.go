@@ -231,8 +231,9 @@ func TestAuth0Preset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Scopes come in token order; the claims here are in name order.
-		want := []string{"read:notes", "delete:notes", "openid", "profile"}
+		// Scopes come claim by claim in the configured order (scope, then
+		// permissions), each claim's values in token order.
+		want := []string{"openid", "profile", "read:notes", "delete:notes"}
 		if !slices.Equal(p.Scopes, want) {
 			t.Errorf("scopes = %q, want %q", p.Scopes, want)
 		}

@@ -19,7 +19,8 @@ type Principal struct {
 	// Audience is the aud claim as a list (empty when the token has none).
 	Audience []string
 	// Scopes are the values of the scope claims (WithScopeClaims), split on
-	// spaces, in token order, without duplicates.
+	// spaces, without duplicates: claim by claim in the configured order,
+	// each claim's values in token order.
 	Scopes []string
 	// Roles are the values of the role claims (WithRoleClaims).
 	Roles []string

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Requirement is what a route demands of a verified token: all of a set of
@@ -39,7 +40,7 @@ func (v *Verifier) RequireAnyRole(roles ...string) *Requirement {
 	return v.requirement(roles, true, true)
 }
 
-var errBadRequirement = errors.New("jwksauth: a requirement needs at least one value, each non-empty printable ASCII without space, quote or backslash")
+var errBadRequirement = errors.New("jwksauth: a requirement needs at least one value: a scope is non-empty printable ASCII without space, quote or backslash; a role is non-empty UTF-8")
 
 func (v *Verifier) requirement(values []string, any, roles bool) *Requirement {
 	if v == nil {
@@ -50,7 +51,7 @@ func (v *Verifier) requirement(values []string, any, roles bool) *Requirement {
 		r.err = errBadRequirement
 	}
 	for _, s := range values {
-		if s == "" || strings.Contains(s, " ") || !headerSafe(s) {
+		if !validValue(s, roles) {
 			r.err = errBadRequirement
 		}
 	}
@@ -63,17 +64,45 @@ func (v *Verifier) requirement(values []string, any, roles bool) *Requirement {
 	return r
 }
 
+// validValue reports whether s can be required. A scope goes into the
+// 403 challenge's scope="…" parameter (RFC 6750 §3: printable ASCII, no
+// space, quote or backslash). A role never leaves the server, so any
+// non-empty UTF-8 name a provider allows will do ("team lead",
+// "Geschäftsführung"); note that a role claim given as one string is
+// split on spaces, as scopes are, while an array keeps each name whole.
+func validValue(s string, role bool) bool {
+	if role {
+		return s != "" && utf8.ValidString(s)
+	}
+	return s != "" && !strings.Contains(s, " ") && headerSafe(s)
+}
+
+// errUnbuiltRequirement is the fault of a Requirement not made by a
+// Verifier's Require… methods: nil, or a zero value that names nothing.
+var errUnbuiltRequirement = errors.New("jwksauth: a requirement must be built with a Verifier's Require… methods")
+
+// unbuilt reports a nil or zero-value Requirement. Such a guard would
+// demand nothing, so it refuses every request instead.
+func (r *Requirement) unbuilt() bool { return r == nil || (r.err == nil && len(r.values) == 0) }
+
 // Err reports a requirement that was built wrong (no values, or a value
-// that cannot be a scope). Such a requirement refuses every request.
-func (r *Requirement) Err() error { return r.err }
+// that cannot be a scope or role), or not built by a Verifier at all (nil,
+// or a zero Requirement{}). Such a requirement refuses every request.
+func (r *Requirement) Err() error {
+	if r.unbuilt() {
+		return errUnbuiltRequirement
+	}
+	return r.err
+}
 
 // Check returns nil when p meets the requirement, else a 403 *Error with
 // error="insufficient_scope" and, for scopes, scope="<required scopes>".
-// A nil p is refused as a request without credentials; a nil Requirement
-// refuses with ErrMisconfigured.
+// A nil p is refused as a request without credentials; a Requirement not
+// built by a Verifier (nil, or a zero Requirement{} that names nothing)
+// refuses with ErrMisconfigured (500) rather than let any token through.
 func (r *Requirement) Check(p *Principal) error {
-	if r == nil {
-		return newError(DefaultRealm, ErrMisconfigured, nil)
+	if r.unbuilt() {
+		return newError(DefaultRealm, ErrMisconfigured, errUnbuiltRequirement)
 	}
 	if p == nil {
 		return newError(r.realm, ErrNoCredentials, nil)

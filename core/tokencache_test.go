@@ -522,8 +522,8 @@ type bufferCredentials struct{ auth []byte }
 func (b bufferCredentials) Authorization() []string {
 	return []string{unsafe.String(unsafe.SliceData(b.auth), len(b.auth))}
 }
-func (bufferCredentials) Query(string) []string        { return nil }
-func (bufferCredentials) Cookie(string) (string, bool) { return "", false }
+func (bufferCredentials) Query(string) []string  { return nil }
+func (bufferCredentials) Cookie(string) []string { return nil }
 
 // TestCredentialsAreNotRetained backs the promise on core.Credentials that
 // adapters may hand core views of reused buffers: once Authenticate has

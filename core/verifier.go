@@ -27,7 +27,7 @@ type Verifier struct {
 	log   *slog.Logger
 	algs  map[string]method
 
-	scopePaths, rolePaths [][]string // dotted claim names, split
+	scopeClaims, roleClaims []claimName // WithScopeClaims, WithRoleClaims
 }
 
 // RefreshInfo describes one JWKS fetch, for Hooks.OnRefresh.
@@ -75,6 +75,9 @@ type Hooks struct {
 // or Close is called. Until keys arrive, requests answer 503. Use Ready to
 // wait for the first key set.
 func New(ctx context.Context, opts ...Option) (*Verifier, error) {
+	if ctx == nil {
+		return nil, errors.New("jwksauth: New needs a context (context.Background() for one that never ends)")
+	}
 	cfg := defaultConfig()
 	for _, o := range opts {
 		if o != nil {
@@ -92,19 +95,47 @@ func New(ctx context.Context, opts ...Option) (*Verifier, error) {
 	for _, a := range cfg.algorithms {
 		v.algs[a] = signingMethods[a]
 	}
-	v.scopePaths = splitPaths(cfg.scopeClaims)
-	v.rolePaths = splitPaths(cfg.roleClaims)
+	v.scopeClaims = claimNames(cfg.scopeClaims)
+	v.roleClaims = claimNames(cfg.roleClaims)
 	v.cache = newTokenCache(cfg.cacheEntries, cfg.cacheBytes)
 	v.keys = newKeyCache(ctx, cfg, log)
 	return v, nil
 }
 
-func splitPaths(names []string) [][]string {
-	out := make([][]string, len(names))
+// claimName is a configured scope or role claim. Its name is first matched
+// literally against the token's top-level claims, so that namespaced names
+// holding dots ("https://notes.example.com/roles", as Auth0 requires of
+// custom claims) are read whole. Only when the token has no top-level claim
+// of exactly that name is a dotted name read as a path into nested objects
+// ("realm_access.roles").
+type claimName struct {
+	name string
+	path []string // name split on dots; one element when it has none
+}
+
+func claimNames(names []string) []claimName {
+	out := make([]claimName, len(names))
 	for i, n := range names {
-		out[i] = strings.Split(n, ".")
+		out[i] = claimName{name: n, path: strings.Split(n, ".")}
 	}
 	return out
+}
+
+// read appends the values of c found among the token's top-level claims ms.
+func (c claimName) read(dst []string, ms []member) ([]string, error) {
+	nested, found := "", false
+	for _, m := range ms {
+		if m.key == c.name {
+			return collect(dst, m.val, nil)
+		}
+		if len(c.path) > 1 && m.key == c.path[0] {
+			nested, found = m.val, true
+		}
+	}
+	if !found {
+		return dst, nil
+	}
+	return collect(dst, nested, c.path[1:])
 }
 
 // Close stops the background refresh and waits for it to end. Verify keeps
@@ -397,6 +428,10 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Pr
 	if err != nil {
 		return nil, nil, err
 	}
+	// The lookup may have waited for a JWKS fetch (an unknown kid, up to
+	// the fetch timeout): the claims are checked against the clock as it
+	// is now, not as it was when the request came in.
+	now = v.cfg.now()
 	sig, err := decodeSegment(token[d2+1:])
 	if err != nil {
 		return nil, nil, err
@@ -480,19 +515,15 @@ func (v *Verifier) claims(payload []byte, h header, now time.Time) (*Principal, 
 				p.ClientID, clientRank = id, rank
 			}
 		}
-		for _, path := range v.scopePaths {
-			if path[0] == m.key {
-				if p.Scopes, err = collect(p.Scopes, m.val, path[1:]); err != nil {
-					return nil, err
-				}
-			}
+	}
+	for _, c := range v.scopeClaims {
+		if p.Scopes, err = c.read(p.Scopes, ms); err != nil {
+			return nil, err
 		}
-		for _, path := range v.rolePaths {
-			if path[0] == m.key {
-				if p.Roles, err = collect(p.Roles, m.val, path[1:]); err != nil {
-					return nil, err
-				}
-			}
+	}
+	for _, c := range v.roleClaims {
+		if p.Roles, err = c.read(p.Roles, ms); err != nil {
+			return nil, err
 		}
 	}
 

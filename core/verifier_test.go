@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,9 @@ func TestNewRejectsUnsafeConfiguration(t *testing.T) {
 		{"tiny size cap", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithMaxTokenSize(10)}, "size cap"},
 		{"realm with quote", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithRealm(`a"b`)}, "realm"},
 		{"empty audience", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("")}, "empty audience"},
+		// An empty environment variable split on commas gives [""]: that
+		// must not make a token with "iss":"" acceptable.
+		{"empty issuer alias", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithIssuerAliases("")}, "empty issuer alias"},
 		{"empty cookie name", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithCookieToken("")}, "cookie name"},
 		{"bad claim path", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithScopeClaims("a..b")}, "claim name"},
 		{"cooldown too short", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithUnknownKIDCooldown(time.Millisecond)}, "cooldown"},
@@ -81,6 +85,18 @@ func TestNewRejectsUnsafeConfiguration(t *testing.T) {
 				t.Fatalf("error %q does not mention %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestNewWithoutContextIsAnError(t *testing.T) {
+	//lint:ignore SA1012 a nil context is the mistake under test
+	v, err := core.New(nil, core.WithIssuer("https://id.example.com"), core.WithAudiences("a")) //nolint:staticcheck
+	if err == nil {
+		_ = v.Close()
+		t.Fatal("New(nil, …) succeeded")
+	}
+	if !strings.Contains(err.Error(), "context") {
+		t.Fatalf("error %q does not say what is missing", err)
 	}
 }
 
@@ -251,6 +267,25 @@ func TestTimeClaimsAndLeeway(t *testing.T) {
 	}
 }
 
+// An unknown kid makes Verify wait for a JWKS fetch. The claims must be
+// checked against the clock after that wait: a token that expired while
+// the provider was slow is refused, as it will be on the next request.
+func TestTimeClaimsUseTheClockAfterAKeyFetch(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithClock(clock), core.WithLeeway(0))
+	if _, err := iss.Rotate("RS256"); err != nil {
+		t.Fatal(err)
+	}
+	tok := iss.MustMint(t, authtest.Claims{"exp": clock().Add(2 * time.Second).Unix(), "iat": clock().Unix() - 1})
+	// The provider takes 5 s to answer (within the 10 s fetch timeout).
+	iss.SetJWKSHook(func(*http.Request) { mu.Lock(); now = now.Add(5 * time.Second); mu.Unlock() })
+	_, err := v.Verify(context.Background(), tok)
+	wantErr(t, err, core.ErrTokenExpired, http.StatusUnauthorized)
+}
+
 func TestIssuerMatchesExactly(t *testing.T) {
 	iss := authtest.MustIssuer(t)
 	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithIssuerAliases("127.0.0.1-alias"))
@@ -338,7 +373,7 @@ func otherAlg(alg string) string {
 func TestRequirements(t *testing.T) {
 	iss := authtest.MustIssuer(t)
 	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithRoleClaims("roles"))
-	p, err := v.Verify(context.Background(), iss.MustMint(t, authtest.Claims{"scope": "a b", "roles": []string{"r1"}}))
+	p, err := v.Verify(context.Background(), iss.MustMint(t, authtest.Claims{"scope": "a b", "roles": []string{"r1", "team lead", "Geschäftsführung"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,6 +392,12 @@ func TestRequirements(t *testing.T) {
 		{"empty requirement refuses", v.RequireScopes(), false, `Bearer realm="api", error="insufficient_scope"`},
 		{"invalid scope refuses", v.RequireScopes(`a"b`), false, `Bearer realm="api", error="insufficient_scope"`},
 		{"scope with space refuses", v.RequireScopes("a b"), false, `Bearer realm="api", error="insufficient_scope"`},
+		// Roles never reach the challenge, so any name a provider allows
+		// can be required.
+		{"role with space met", v.RequireRoles("team lead"), true, ""},
+		{"non-ASCII role met", v.RequireAnyRole("x", "Geschäftsführung"), true, ""},
+		{"empty role refuses", v.RequireRoles(""), false, `Bearer realm="api", error="insufficient_scope"`},
+		{"invalid UTF-8 role refuses", v.RequireRoles("\xff"), false, `Bearer realm="api", error="insufficient_scope"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -377,6 +418,39 @@ func TestRequirements(t *testing.T) {
 		t.Fatal("Requirement.Err does not report a bad requirement")
 	}
 	wantErr(t, v.RequireScopes("a").Check(nil), core.ErrNoCredentials, http.StatusUnauthorized)
+}
+
+// A scope or role claim name is matched whole first: namespaced names
+// hold dots (Auth0 requires URLs for custom claims), and must neither be
+// missed nor be read from a nested path that happens to spell them.
+func TestClaimNamesMatchWholeBeforePaths(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	const claim = "https://notes.example.com/roles"
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience),
+		core.WithRoleClaims("realm_access.roles", claim))
+	nested := map[string]any{"example": map[string]any{"com/roles": []string{"spelled"}}}
+	tests := []struct {
+		name   string
+		claims authtest.Claims
+		want   []string
+	}{
+		{"namespaced claim read whole", authtest.Claims{claim: []string{"admin"}}, []string{"admin"}},
+		{"whole name wins over a path", authtest.Claims{claim: []string{"admin"}, "https://notes": nested}, []string{"admin"}},
+		{"dotted path still reaches nested claims", authtest.Claims{"realm_access": map[string]any{"roles": []string{"editor"}}}, []string{"editor"}},
+		// In the token, claim comes first (names are sorted); configured, second.
+		{"claims read in configured order", authtest.Claims{"realm_access": map[string]any{"roles": []string{"editor"}}, claim: "admin"}, []string{"editor", "admin"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := v.Verify(context.Background(), iss.MustMint(t, tt.claims))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(p.Roles, tt.want) {
+				t.Fatalf("roles = %q, want %q", p.Roles, tt.want)
+			}
+		})
+	}
 }
 
 func TestAuthenticateOptional(t *testing.T) {
@@ -531,6 +605,17 @@ func TestNilVerifierAndRequirementFailClosed(t *testing.T) {
 	wantErr(t, err, core.ErrMisconfigured, http.StatusInternalServerError)
 	var req *core.Requirement
 	wantErr(t, req.Check(&core.Principal{}), core.ErrMisconfigured, http.StatusInternalServerError)
+	// A Requirement written by hand names nothing: it must refuse, not
+	// let every token through.
+	for _, zero := range []*core.Requirement{{}, new(core.Requirement)} {
+		wantErr(t, zero.Check(&core.Principal{Scopes: []string{"s"}}), core.ErrMisconfigured, http.StatusInternalServerError)
+		if zero.Err() == nil {
+			t.Fatal("Err does not report a zero Requirement")
+		}
+	}
+	if req.Err() == nil {
+		t.Fatal("Err does not report a nil Requirement")
+	}
 	if core.AsError(err).Challenge() != "" {
 		t.Fatal("a server fault carries a bearer challenge")
 	}

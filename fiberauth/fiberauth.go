@@ -178,9 +178,14 @@ func (r credentials) Query(name string) []string {
 	return out
 }
 
-// Cookie reports a cookie sent with an empty value as absent, which core
-// treats alike.
-func (r credentials) Cookie(name string) (string, bool) {
-	v := r.c.Request().Header.Cookie(name)
-	return string(v), len(v) > 0
+// Cookie returns the value of every cookie named name, copied out of
+// fasthttp's buffers.
+func (r credentials) Cookie(name string) []string {
+	var out []string
+	r.c.Request().Header.VisitAllCookie(func(k, v []byte) {
+		if string(k) == name {
+			out = append(out, string(v))
+		}
+	})
+	return out
 }
