@@ -12,7 +12,13 @@ var JWKSInternals = struct {
 	ErrDiscovery, ErrFetchStatus, ErrFetchSize, ErrRedirect, ErrNoUsableKeys,
 	ErrJWKSNotJSON, ErrJWKSNoKeys, ErrStopped error
 	ErrKeyUse, ErrKeyType, ErrKeyAlg, ErrKeyTooSmall, ErrKeyTooLarge,
-	ErrKeyExponent, ErrDuplicateKey error
+	ErrKeyExponent, ErrDuplicateKey, ErrTooManyKeys error
+
+	// MaxJWKs is how many JWKs of one set are read.
+	MaxJWKs int
+	// ParseJWKS parses body as a first fetch and returns the key set (to
+	// keep alive), how many keys loaded and the skip reasons.
+	ParseJWKS func(body []byte) (set any, keys int, skipped []error, err error)
 
 	Freshness func(http.Header) time.Duration
 	Jitter    func(time.Duration) time.Duration
@@ -36,8 +42,22 @@ var JWKSInternals = struct {
 	ErrKeyTooLarge:  errKeyTooLarge,
 	ErrKeyExponent:  errKeyExponent,
 	ErrDuplicateKey: errDuplicateKey,
-	Freshness:       freshness,
-	Jitter:          jitter,
+	ErrTooManyKeys:  errTooManyKeys,
+	MaxJWKs:         maxJWKs,
+	ParseJWKS: func(body []byte) (any, int, []error, error) {
+		set, skipped, err := parseJWKS(body, nil, time.Now())
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		var reasons []error
+		for _, s := range skipped {
+			reasons = append(reasons, s.err)
+		}
+		return set, set.count, reasons, nil
+	},
+
+	Freshness: freshness,
+	Jitter:    jitter,
 	Schedule: func(opts ...Option) (func(time.Duration) time.Duration, time.Duration, time.Duration, error) {
 		cfg := defaultConfig()
 		for _, o := range opts {

@@ -14,7 +14,7 @@ func TokenCacheStats(v *Verifier) (entries int, bytes int64, ok bool) {
 		for i := range c.buckets[b].slots[:c.ways] {
 			if e := c.buckets[b].slots[i].Load(); e != nil {
 				entries++
-				sum += e.size
+				sum += int64(e.size)
 			}
 		}
 	}
@@ -24,3 +24,11 @@ func TokenCacheStats(v *Verifier) (entries int, bytes int64, ok bool) {
 
 // TokenEntrySize is the accounted size of p's cache entry (tests only).
 func TokenEntrySize(p *Principal) int64 { return entrySize(p) }
+
+// TokenCacheSlots is the number of slots of v's cache table (tests only).
+func TokenCacheSlots(v *Verifier) int {
+	if v.cache == nil {
+		return 0
+	}
+	return len(v.cache.buckets) * v.cache.ways
+}

@@ -77,6 +77,7 @@ type keyCache struct {
 	loaded   bool                // a key set was loaded once
 	failing  bool                // the last fetch failed
 	lastSkip map[string]struct{} // keys skipped by the last fetch, logged at Warn once
+	forget   bool                // the discovered JWKS URL failed: discover it again next time
 	readyOn  sync.Once
 }
 
@@ -224,11 +225,19 @@ func (k *keyCache) maxBackoff() time.Duration {
 }
 
 // nextRefresh is the wait after a successful fetch whose answer was fresh
-// for lifetime (<0: the provider said nothing).
+// for lifetime (<0: the provider said nothing). It is held to a quarter of
+// the staleness bound: keys go stale maxStale after the last successful
+// fetch, so a provider's long max-age (a JWKS served as a static file for
+// a year) must not put the next refresh near that edge, where an outage
+// would leave almost no time on cached keys. The floor still wins over
+// that, when a configuration sets the two close together.
 func (k *keyCache) nextRefresh(lifetime time.Duration) time.Duration {
 	d := k.cfg.refreshInterval
 	if lifetime >= 0 {
 		d = min(max(lifetime, k.cfg.minRefresh), k.cfg.maxRefresh)
+	}
+	if limit := k.cfg.maxStale / 4; d > limit {
+		d = max(limit, k.cfg.minRefresh)
 	}
 	return jitter(d)
 }
@@ -280,6 +289,12 @@ func (k *keyCache) run(f *flight, reason string) {
 	start := time.Now()
 	n, skipped, lifetime, err := k.fetch()
 	k.report(reason, n, skipped, err, time.Since(start))
+	if k.forget {
+		// A provider that moves its JWKS says so in its discovery
+		// document; the old URL may answer 404 from now on.
+		k.forget = false
+		k.jwksURL.Store(nil)
+	}
 	k.mu.Lock()
 	k.flight = nil
 	k.lastErr = err
@@ -343,10 +358,16 @@ func (k *keyCache) report(reason string, n int, skipped []skippedKey, err error,
 	}
 }
 
-// fetch loads the JWKS (discovering its URL first when needed) and, on
-// success only, replaces the key set. The fetch timeout bounds the whole of
+// fetch loads the JWKS (discovering its URL first when needed, and again
+// after a fetch from a discovered URL failed) and, on success only,
+// replaces the key set. The fetch timeout bounds the whole of
 // it, discovery included; Close cancels it.
 func (k *keyCache) fetch() (n int, skipped []skippedKey, lifetime time.Duration, err error) {
+	defer func() {
+		// A discovered URL that fails is discovered again at the next
+		// attempt (after this fetch is reported under it).
+		k.forget = err != nil && k.cfg.jwksURL == "" && k.url() != ""
+	}()
 	lifetime = -1
 	ctx, cancel := context.WithTimeout(k.ctx, k.cfg.fetchTimeout)
 	defer cancel()

@@ -352,7 +352,13 @@ func TestRefreshSchedule(t *testing.T) {
 		{name: "max-age between the default bounds", lifetime: 5 * time.Minute, lo: 270 * time.Second, hi: 5 * time.Minute, first: time.Second, most: time.Minute},
 		{name: "max-age below the default floor", lifetime: 2 * time.Second, lo: 9 * time.Second, hi: 10 * time.Second, first: time.Second, most: time.Minute},
 		{name: "no-cache uses the floor", lifetime: 0, lo: 9 * time.Second, hi: 10 * time.Second, first: time.Second, most: time.Minute},
-		{name: "max-age above the default ceiling", lifetime: 72 * time.Hour, lo: 1296 * time.Minute, hi: 24 * time.Hour, first: time.Second, most: time.Minute},
+		// A year-long max-age (a static JWKS file) is held to a quarter of
+		// the 24 h staleness bound, not the 24 h ceiling: an outage that
+		// starts just before the refresh still gets 18 h on cached keys.
+		{name: "max-age above the default ceiling", lifetime: 365 * 24 * time.Hour, lo: 324 * time.Minute, hi: 6 * time.Hour, first: time.Second, most: time.Minute},
+		{name: "ceiling under a quarter of the staleness", opts: []core.Option{core.WithMaxStaleness(48 * time.Hour), core.WithRefreshBounds(10*time.Second, 10*time.Hour)}, lifetime: 72 * time.Hour, lo: 540 * time.Minute, hi: 10 * time.Hour, first: time.Second, most: time.Minute},
+		{name: "interval held to a quarter of the staleness", opts: []core.Option{core.WithMaxStaleness(time.Hour)}, lifetime: -1, lo: 810 * time.Second, hi: 15 * time.Minute, first: time.Second, most: time.Minute},
+		{name: "floor wins over a tiny staleness", opts: []core.Option{core.WithMaxStaleness(20 * time.Second)}, lifetime: time.Hour, lo: 9 * time.Second, hi: 10 * time.Second, first: time.Second, most: time.Minute},
 		{name: "custom interval", opts: []core.Option{core.WithRefreshInterval(10 * time.Minute)}, lifetime: -1, lo: 9 * time.Minute, hi: 10 * time.Minute, first: time.Second, most: time.Minute},
 		{name: "custom floor", opts: []core.Option{core.WithRefreshBounds(2*time.Second, time.Hour)}, lifetime: 0, lo: 1800 * time.Millisecond, hi: 2 * time.Second, first: time.Second, most: time.Minute},
 		{name: "custom ceiling", opts: []core.Option{core.WithRefreshBounds(time.Second, 2*time.Minute)}, lifetime: time.Hour, lo: 108 * time.Second, hi: 2 * time.Minute, first: time.Second, most: time.Minute},
@@ -1450,4 +1456,86 @@ func ExampleHooks() {
 	// true
 	// true
 	// 2 0 0 2 1
+}
+
+// A key outlives the fetch that loaded it (unchanged keys are carried over
+// refreshes). It must not keep that fetch's body alive: a provider adding
+// one key per refresh to a body near the size cap would otherwise pin one
+// body per refresh.
+func TestKeysDoNotPinTheJWKSBody(t *testing.T) {
+	k := jkNewKey(t, "RS256")
+	jwk := string(jkJWK(t, k, "k1", nil))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	body := []byte(`{"padding":"` + strings.Repeat("A", 1<<20) + `","keys":[` + jwk + `]}`)
+	set, n, _, err := jkInternals.ParseJWKS(body)
+	if err != nil || n != 1 {
+		t.Fatalf("parse: %d keys, %v", n, err)
+	}
+	body = nil
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(set)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 256<<10 {
+		t.Fatalf("a one-key set keeps %d KiB alive: its key points into the 1 MiB body", grew>>10)
+	}
+}
+
+// Thousands of tiny JWKs fit the size cap; only the first MaxJWKs are read,
+// and the rest are one skip reason, not one log line and hook call each.
+func TestJWKSKeyCountIsBounded(t *testing.T) {
+	k := jkNewKey(t, "ES256")
+	var b strings.Builder
+	b.WriteString(`{"keys":[` + string(jkJWK(t, k, "k1", nil)))
+	for i := range 5000 {
+		fmt.Fprintf(&b, `,{"kid":"junk-%d"}`, i)
+	}
+	b.WriteString(`]}`)
+	_, n, skipped, err := jkInternals.ParseJWKS([]byte(b.String()))
+	if err != nil || n != 1 {
+		t.Fatalf("parse: %d keys, %v", n, err)
+	}
+	if len(skipped) != jkInternals.MaxJWKs {
+		t.Fatalf("%d skip reasons, want %d (MaxJWKs-1 junk keys read, and one for the rest)", len(skipped), jkInternals.MaxJWKs)
+	}
+	if !errors.Is(skipped[0], jkInternals.ErrTooManyKeys) {
+		t.Fatalf("first skip reason %v, want ErrTooManyKeys", skipped[0])
+	}
+}
+
+// A provider that moves its JWKS says so in its discovery document. A
+// verifier that discovered the old URL must find the new one once the old
+// one fails, not answer 503 until restarted.
+func TestMovedJWKSIsDiscoveredAgain(t *testing.T) {
+	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithUnknownKIDCooldown(time.Second),
+		core.WithLogger(slog.New(slog.DiscardHandler)))
+	iss.Handle("GET /keys-v2", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(iss.JWKS())
+	}))
+	iss.SetDiscovery("jwks_uri", iss.URL+"/keys-v2")
+	iss.SetFault(authtest.FaultNotFound) // the old /jwks is gone
+	if _, err := iss.Rotate("ES256"); err != nil {
+		t.Fatal(err)
+	}
+	tok := iss.MustMint(t, nil)
+	// The first unknown kid fetches the old URL and fails (503); the
+	// next attempt, a cooldown later, discovers the new one.
+	_, err := v.Verify(context.Background(), tok)
+	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		time.Sleep(200 * time.Millisecond)
+		if _, err = v.Verify(context.Background(), tok); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("token of the moved JWKS still refused: %v (discovery fetched %d times)", err, iss.DiscoveryHits())
+		}
+	}
+	if hits := iss.DiscoveryHits(); hits != 2 {
+		t.Errorf("discovery fetched %d times, want 2 (start-up, then once after the move)", hits)
+	}
 }

@@ -110,7 +110,11 @@ var (
 	errJWKSNotJSON  = errors.New("JWKS is not a JSON object")
 	errJWKSNoKeys   = errors.New(`JWKS has no "keys" array`)
 	errDuplicateKey = errors.New("duplicate member in JWK")
+	errTooManyKeys  = fmt.Errorf("JWKS has over %d keys", maxJWKs)
 )
+
+// maxJWKs is how many JWKs of a set are read; the rest are skipped.
+const maxJWKs = 256
 
 // skippedKey records why one JWK was not loaded.
 type skippedKey struct {
@@ -140,8 +144,16 @@ func parseJWKS(body []byte, prev *keySet, now time.Time) (*keySet, []skippedKey,
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", errJWKSNoKeys, err)
 	}
-	set := &keySet{byKID: make(map[string][]*publicKey, len(elems)), fetchedAt: now}
 	var skipped []skippedKey
+	if len(elems) > maxJWKs {
+		// Providers publish a handful of keys. Thousands of tiny JWKs fit
+		// the size cap, and each would cost a log line and a hook call on
+		// every fetch, and carrying keys over refreshes is quadratic in
+		// keys sharing a kid.
+		skipped = append(skipped, skippedKey{err: fmt.Errorf("%w: %d more JWKs not read", errTooManyKeys, len(elems)-maxJWKs)})
+		elems = elems[:maxJWKs]
+	}
+	set := &keySet{byKID: make(map[string][]*publicKey, len(elems)), fetchedAt: now}
 	var all []*publicKey
 	for _, raw := range elems {
 		k, err := parseJWK(raw)
@@ -256,7 +268,10 @@ func parseJWK(raw string) (*publicKey, error) {
 		}
 		return nil, err
 	}
-	k := &publicKey{kid: m.KID, alg: string(m.ALG), raw: raw}
+	// Copies, not views of the JWKS body: a key outlives the fetch that
+	// loaded it (unchanged keys are carried over refreshes), and a view
+	// would keep that whole body alive with it, one per refresh.
+	k := &publicKey{kid: strings.Clone(m.KID), alg: strings.Clone(string(m.ALG)), raw: strings.Clone(raw)}
 	switch pub := jwk.Key().(type) {
 	case *rsa.PublicKey:
 		switch {

@@ -35,6 +35,10 @@ const (
 	defaultDiscoveryTimeout = DefaultFetchTimeout
 )
 
+// MaxTokenCacheEntries is the largest entry bound WithTokenCache accepts
+// (a table of 128 MiB); larger bounds are refused by New.
+const MaxTokenCacheEntries = 1 << 24
+
 // DefaultAlgorithms is the allow-list used when WithAlgorithms is not given.
 // HMAC algorithms and "none" are never accepted for JWKS keys.
 var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
@@ -271,13 +275,18 @@ func WithRefreshInterval(d time.Duration) Option {
 // than the floor nor keep keys longer than the ceiling. The first retry of
 // a failed fetch comes after 1 s or the floor, whichever is shorter; the
 // retry wait doubles up to 1 min or the ceiling, whichever is shorter.
-// Default 10 s and 24 h.
+// Default 10 s and 24 h. Whatever the ceiling and the provider say, a
+// refresh also comes within a quarter of the staleness bound
+// (WithMaxStaleness; 6 h by default), so that an outage beginning just
+// before a refresh still leaves three quarters of the bound to cached keys.
 func WithRefreshBounds(floor, ceiling time.Duration) Option {
 	return func(c *config) { c.minRefresh, c.maxRefresh = floor, ceiling }
 }
 
-// WithMaxStaleness sets how long cached keys keep verifying while the JWKS
-// endpoint cannot be reached. After that, requests answer 503. Default 24 h.
+// WithMaxStaleness sets how long cached keys keep verifying after the last
+// successful JWKS fetch while the endpoint cannot be reached. After that,
+// requests answer 503. Refreshes are scheduled at least every quarter of
+// it (see WithRefreshBounds). Default 24 h.
 func WithMaxStaleness(d time.Duration) Option {
 	return func(c *config) { c.maxStale = d }
 }
@@ -299,7 +308,7 @@ func WithMaxJWKSSize(n int64) Option {
 // (rounded down to a multiple of 8, the slots of one bucket) and bytes
 // bytes, counted per whole entry — about 470 bytes plus the token's claims
 // JSON, roughly 630 bytes for a typical access token. A hit re-checks exp
-// and nbf against the clock and that the signing key is still in the JWKS;
+// and nbf against the clock and that the JWKS still selects its signing key;
 // failures are never cached. Default 10,000 entries and 32 MiB.
 func WithTokenCache(entries int, bytes int64) Option {
 	return func(c *config) { c.cacheEntries, c.cacheBytes = entries, bytes }
@@ -390,6 +399,9 @@ func (c *config) validate() error {
 	}
 	if c.cacheEntries < 0 || c.cacheBytes < 0 {
 		add("token cache bounds must not be negative")
+	}
+	if c.cacheEntries > MaxTokenCacheEntries {
+		add("token cache of %d entries is over the limit of %d", c.cacheEntries, MaxTokenCacheEntries)
 	}
 	if c.now == nil {
 		add("clock is nil")

@@ -13,14 +13,15 @@ import (
 // that a client reusing its access token has its signature verified once,
 // not on every request. It stores principals, never failures, and never the
 // token itself. A hit is only a hint: Verify re-checks exp and nbf against
-// the clock, and that the signing key is still in the usable JWKS, before it
-// answers from the cache.
+// the clock, and that the usable JWKS still selects the key that verified
+// the token, before it answers from the cache.
 //
 // Layout: a fixed array of buckets of cacheWays slots (set-associative, like
 // a CPU cache); a token can only live in the bucket its hash selects. The
 // table is allocated once, so the number of entries is bounded by
-// construction. Reads take no lock and write no shared memory: a lookup is
-// a few atomic loads in one 64-byte bucket, so concurrent requests never
+// construction. Reads take no lock: a lookup is a few atomic loads in one
+// 64-byte bucket (plus, on an entry's first hit after a refresh, one store
+// of the set it was checked against), so concurrent requests do not
 // contend. Writers (a first verification, an eviction, a sweep) take the
 // lock of their bucket's stripe only.
 //
@@ -64,21 +65,30 @@ type cacheLock struct {
 }
 
 type cacheEntry struct {
-	sum  [32]byte
-	p    *Principal
-	key  *publicKey
-	size int64
-	// in is a key set known to hold key, so that a hit under the same set
-	// skips the lookup. Written on the first hit after each refresh.
-	in atomic.Pointer[keySet]
+	sum [32]byte
+	p   *Principal
+	key *publicKey
+	// in is a key set known to select key, so that a hit under the same
+	// set skips the lookup. Written on the first hit after each refresh.
+	in    atomic.Pointer[keySet]
+	size  int32 // accounted bytes; entries over maxEntrySize are not cached
+	named bool  // the token named key by its kid (else key was the set's only key)
 }
 
+// maxEntrySize keeps an entry's size in its int32 field (and cacheEntry in
+// 64 bytes); no token under any sane size cap comes near it.
+const maxEntrySize = 1<<31 - 1
+
 // newTokenCache returns a cache of at most entries tokens and bytes
-// accounted bytes, or nil (no cache) when either bound is 0.
+// accounted bytes, or nil (no cache) when either bound is 0. The table has
+// no more slots than the byte bound can fill (every entry accounts at least
+// cacheEntryOverhead bytes), so a large entry count with a small byte bound
+// does not allocate a table that can never be used.
 func newTokenCache(entries int, bytes int64) *tokenCache {
 	if entries <= 0 || bytes <= 0 {
 		return nil
 	}
+	entries = int(min(int64(entries), max(bytes/cacheEntryOverhead, 1)))
 	ways := min(entries, cacheWays)
 	return &tokenCache{
 		buckets:  make([]cacheBucket, entries/ways),
@@ -116,7 +126,7 @@ func (c *tokenCache) get(sum *[32]byte, set *keySet) *cacheEntry {
 			continue
 		}
 		if e.in.Load() != set {
-			if !set.contains(e.key) {
+			if !e.selects(set) {
 				c.remove(b, e)
 				return nil
 			}
@@ -127,14 +137,29 @@ func (c *tokenCache) get(sum *[32]byte, set *keySet) *cacheEntry {
 	return nil
 }
 
-// put caches p, verified with key, under sum. An entry larger than the
-// byte bound is not cached.
-func (c *tokenCache) put(sum *[32]byte, p *Principal, key *publicKey) {
+// selects reports whether set would choose e's key for e's token today, as
+// a fresh verification would: by the token's kid, or, for a token without
+// one, as the only key of the set. Being in the set is not enough: a token
+// without kid that a one-key set verified is refused by a fresh
+// verification once a second key is published, and the cache must answer
+// as a fresh verification would.
+func (e *cacheEntry) selects(set *keySet) bool {
+	kid := ""
+	if e.named {
+		kid = e.key.kid
+	}
+	k, _ := set.lookup(kid, e.key.kind, e.p.Algorithm)
+	return k == e.key
+}
+
+// put caches p, verified with key (named by the token's kid, or not), under
+// sum. An entry larger than the byte bound is not cached.
+func (c *tokenCache) put(sum *[32]byte, p *Principal, key *publicKey, named bool) {
 	size := entrySize(p)
-	if size > c.maxBytes || !c.reserve(size) {
+	if size > c.maxBytes || size > maxEntrySize || !c.reserve(size) {
 		return
 	}
-	e := &cacheEntry{sum: *sum, p: p, key: key, size: size}
+	e := &cacheEntry{sum: *sum, p: p, key: key, named: named, size: int32(size)}
 	b := c.bucket(sum)
 	slots := c.buckets[b].slots[:c.ways]
 	mu := c.lock(b)
@@ -153,7 +178,7 @@ func (c *tokenCache) put(sum *[32]byte, p *Principal, key *publicKey) {
 	old := slots[victim].Swap(e)
 	mu.Unlock()
 	if old != nil {
-		c.bytes.Add(-old.size)
+		c.bytes.Add(-int64(old.size))
 	}
 }
 
@@ -195,7 +220,7 @@ func (c *tokenCache) evictOne() bool {
 	if old == nil {
 		return false
 	}
-	c.bytes.Add(-old.size)
+	c.bytes.Add(-int64(old.size))
 	return true
 }
 
@@ -213,7 +238,7 @@ func (c *tokenCache) remove(b int, e *cacheEntry) {
 	}
 	mu.Unlock()
 	if removed {
-		c.bytes.Add(-e.size)
+		c.bytes.Add(-int64(e.size))
 	}
 }
 

@@ -477,10 +477,22 @@ func TestTokenCacheBytesPerEntry(t *testing.T) {
 	if testing.Short() {
 		t.Skip("mints and verifies a thousand tokens")
 	}
-	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
-	const n = 1000
 	// The benchmark token's claims (iss, aud, exp, scope) plus sub, iat and jti.
-	toks := mintMany(t, iss, n, nil)
+	t.Run("typical claims", func(t *testing.T) { measureEntries(t, 1000, nil) })
+	// A claim with an escape is unescaped into a new string, which every
+	// scope split from it would keep alive whole.
+	escaped := "& " + strings.Repeat("x ", 4000) // json.Marshal writes & as \u0026
+	t.Run("escaped scopes", func(t *testing.T) {
+		measureEntries(t, 300, func(int) authtest.Claims { return authtest.Claims{"scope": escaped} })
+	})
+}
+
+// measureEntries caches n tokens with the given claims and checks that the
+// heap they hold is what the byte bound accounts for them, within 10 %.
+func measureEntries(t *testing.T, n int, claims func(i int) authtest.Claims) {
+	t.Helper()
+	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
+	toks := mintMany(t, iss, n, claims)
 	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithTokenCache(4*n, 1<<30))
 	ctx := context.Background()
 
@@ -574,5 +586,70 @@ func TestCredentialsAreNotRetained(t *testing.T) {
 				t.Fatal("the error changed when the credential buffer was reused")
 			}
 		})
+	}
+}
+
+// A cache hit must answer as a fresh verification would. A token without
+// kid is verified by the only key of a one-key set; once a second key is
+// published, a fresh verification refuses it (which key was meant?), so
+// the cached entry must stop answering too, although its key is still in
+// the set.
+func TestTokenCacheHitSelectsKeyAsAMissWould(t *testing.T) {
+	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
+	iss.SetCacheControl("max-age=0")
+	var refreshes [2]atomic.Int64
+	mk := func(n *atomic.Int64, extra ...core.Option) *core.Verifier {
+		count := core.WithHooks(core.Hooks{OnRefresh: func(i core.RefreshInfo) {
+			if i.Err == nil {
+				n.Add(1)
+			}
+		}})
+		return newVerifier(t, iss, append([]core.Option{core.WithAudiences(authtest.DefaultAudience),
+			core.WithRefreshBounds(10*time.Millisecond, time.Second), count}, extra...)...)
+	}
+	cached, uncached := mk(&refreshes[0]), mk(&refreshes[1], core.WithoutTokenCache())
+	tok := iss.MustMint(t, nil, authtest.Header("kid", authtest.Omit))
+	for _, v := range []*core.Verifier{cached, uncached} {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatalf("token without kid, one-key set: %v", err)
+		}
+	}
+	second, err := authtest.NewKey("ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss.AddKey(second, false)
+	seen := [2]int64{refreshes[0].Load(), refreshes[1].Load()}
+	deadline := time.Now().Add(5 * time.Second)
+	for refreshes[0].Load() < seen[0]+2 || refreshes[1].Load() < seen[1]+2 {
+		if time.Now().After(deadline) {
+			t.Fatal("no refresh saw the second key")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_, err = uncached.Verify(context.Background(), tok)
+	wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
+	_, err = cached.Verify(context.Background(), tok)
+	wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
+}
+
+// WithTokenCache's entry bound is checked, and the table has no more slots
+// than the byte bound can fill.
+func TestTokenCacheTableIsBounded(t *testing.T) {
+	v, err := core.New(context.Background(), core.WithIssuer("https://id.example.com"), core.WithAudiences("a"),
+		core.WithTokenCache(core.MaxTokenCacheEntries+1, 1<<20))
+	if err == nil {
+		_ = v.Close()
+		t.Fatal("New accepted an entry bound over MaxTokenCacheEntries")
+	}
+	v, err = core.New(context.Background(), core.WithIssuer("https://id.example.com"), core.WithAudiences("a"),
+		core.WithTokenCache(core.MaxTokenCacheEntries, 1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	// Every entry accounts at least ~416 bytes: 1 MiB holds about 2,500.
+	if slots := core.TokenCacheSlots(v); slots > 4096 {
+		t.Fatalf("a 1 MiB cache has a table of %d slots", slots)
 	}
 }

@@ -145,8 +145,10 @@ func (v *Verifier) Close() error {
 	return nil
 }
 
-// Ready waits until the first key set has loaded, or ctx ends; then it
-// returns the last fetch error.
+// Ready waits until the first key set has loaded and then returns nil,
+// whatever later fetches do. If ctx ends first, it returns an error that
+// wraps the last fetch's failure (or ctx's error when no fetch has failed
+// yet); if the Verifier is closed first, an error saying so.
 func (v *Verifier) Ready(ctx context.Context) error { return v.keys.waitReady(ctx) }
 
 // Issuer returns the configured issuer.
@@ -248,7 +250,7 @@ func (v *Verifier) observe(err error, hit bool) {
 //
 // With the token cache on (the default), a token verified before is
 // answered from the cache after the size cap, exp and nbf against the
-// clock, and a check that its signing key is still in the usable JWKS.
+// clock, and a check that the usable JWKS still selects its signing key.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error) {
 	if v == nil {
 		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
@@ -292,7 +294,7 @@ func (v *Verifier) verifyToken(ctx context.Context, token string, checked bool) 
 		v.observe(err, false)
 		return nil, err
 	}
-	p, key, err := v.verify(ctx, token, now)
+	p, key, named, err := v.verify(ctx, token, now)
 	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
@@ -302,7 +304,7 @@ func (v *Verifier) verifyToken(ctx context.Context, token string, checked bool) 
 		return nil, err
 	}
 	if v.cache != nil {
-		v.cache.put(&sum, p, key)
+		v.cache.put(&sum, p, key, named)
 	}
 	v.observe(nil, false)
 	return p, nil
@@ -403,30 +405,34 @@ func (v *Verifier) parseHeader(seg string) (header, error) {
 	return h, nil
 }
 
-func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Principal, *publicKey, error) {
+// verify checks a token fully. With the principal it returns the key that
+// verified it and whether the token named it by kid (else it was the only
+// key of the set), by which the token cache re-checks, after a refresh,
+// that the same key would still be chosen.
+func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Principal, *publicKey, bool, error) {
 	d1 := strings.IndexByte(token, '.')
 	if d1 < 0 {
-		return nil, nil, ErrTokenMalformed
+		return nil, nil, false, ErrTokenMalformed
 	}
 	d2 := strings.IndexByte(token[d1+1:], '.')
 	if d2 < 0 {
-		return nil, nil, ErrTokenMalformed
+		return nil, nil, false, ErrTokenMalformed
 	}
 	d2 += d1 + 1
 	if strings.IndexByte(token[d2+1:], '.') >= 0 {
-		return nil, nil, ErrTokenMalformed
+		return nil, nil, false, ErrTokenMalformed
 	}
 	h, err := v.parseHeader(token[:d1])
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	meth, ok := v.algs[h.alg]
 	if !ok {
-		return nil, nil, ErrAlgorithmNotAllowed
+		return nil, nil, false, ErrAlgorithmNotAllowed
 	}
 	key, err := v.keys.lookup(ctx, h.kid, h.alg, meth.kind, now)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	// The lookup may have waited for a JWKS fetch (an unknown kid, up to
 	// the fetch timeout): the claims are checked against the clock as it
@@ -434,23 +440,23 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Pr
 	now = v.cfg.now()
 	sig, err := decodeSegment(token[d2+1:])
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if err := checkSignature(meth.m, token[:d2], sig, key.key); err != nil {
-		return nil, nil, v.fail(ErrSignatureInvalid, err)
+		return nil, nil, false, v.fail(ErrSignatureInvalid, err)
 	}
 	payload, err := decodeSegment(token[d1+1 : d2])
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	p, err := v.claims(payload, h, now)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	// Both from constants, not the header: a Principal keeps nothing of
 	// the decoded header alive.
 	p.KeyID, p.Algorithm = key.kid, meth.m.Alg()
-	return p, key, nil
+	return p, key, h.kid != "", nil
 }
 
 // claims decodes the payload strictly and applies every claim rule.
@@ -642,9 +648,17 @@ func collect(dst []string, raw string, path []string) ([]string, error) {
 		if !ok {
 			return dst, ErrClaimType
 		}
+		// Unescaping made s a new string: the values split from it would
+		// each keep all of it alive, which the token cache's accounting
+		// (entrySize counts each value once) would not see; copy them.
+		// Without escapes, s and its values are views of the payload.
+		escaped := strings.IndexByte(raw, '\\') >= 0
 		dst = slices.Grow(dst, min(strings.Count(s, " ")+1, 32)) // one allocation for the usual few scopes
 		for f := range strings.SplitSeq(s, " ") {
 			if f != "" && !slices.Contains(dst, f) {
+				if escaped {
+					f = strings.Clone(f)
+				}
 				dst = append(dst, f)
 			}
 		}
