@@ -42,10 +42,23 @@ func (h httpCredentials) Query(name string) []string {
 	return h.r.URL.Query()[name]
 }
 
+// Cookie reads the Cookie fields itself rather than through
+// Request.CookiesNamed, which drops values with characters a cookie may not
+// hold: a second cookie of the name counts whatever its value, as it does
+// under fasthttp (Fiber), so the three frameworks refuse the same requests.
 func (h httpCredentials) Cookie(name string) []string {
 	var out []string
-	for _, c := range h.r.CookiesNamed(name) {
-		out = append(out, c.Value)
+	for _, line := range h.r.Header["Cookie"] {
+		for part := range strings.SplitSeq(line, ";") {
+			k, v, ok := strings.Cut(strings.Trim(part, " \t"), "=")
+			if !ok || k != name {
+				continue
+			}
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			out = append(out, v)
+		}
 	}
 	return out
 }

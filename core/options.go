@@ -345,6 +345,10 @@ func (c *config) validate() error {
 		add("an issuer is required (WithIssuer)")
 	} else if err := checkURL(c.issuer, c.insecureHTTP); err != nil {
 		add("issuer: %v", err)
+	} else if strings.ContainsAny(c.issuer, "?#") {
+		// OpenID Connect Discovery §3: an issuer has no query or fragment;
+		// the discovery URL is built by appending a path to it.
+		add("issuer: a query or fragment is not allowed")
 	}
 	if c.jwksURL != "" {
 		if err := checkURL(c.jwksURL, c.insecureHTTP); err != nil {

@@ -194,6 +194,11 @@ func (v *Verifier) Authorize(ctx context.Context, c Credentials, p *Principal, r
 	if v == nil {
 		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
 	}
+	if r.unbuilt() {
+		// Before authentication, so that every request answers 500 and
+		// the wiring mistake shows on the first one, token or not.
+		return nil, newError(DefaultRealm, ErrMisconfigured, errUnbuiltRequirement)
+	}
 	if p == nil || p.by != v {
 		var err error
 		if p, err = v.Authenticate(ctx, c); err != nil {

@@ -59,6 +59,8 @@ func TestNewRejectsUnsafeConfiguration(t *testing.T) {
 		{"http issuer off loopback", []core.Option{core.WithIssuer("http://id.example.com"), core.WithAudiences("a")}, "plain http"},
 		{"http jwks off loopback", []core.Option{core.WithIssuer("https://id.example.com"), core.WithJWKSURL("http://keys.example.com/jwks"), core.WithAudiences("a")}, "plain http"},
 		{"relative issuer", []core.Option{core.WithIssuer("/issuer"), core.WithAudiences("a")}, "absolute"},
+		{"issuer with a query", []core.Option{core.WithIssuer("https://id.example.com/?tenant=1"), core.WithAudiences("a")}, "query or fragment"},
+		{"issuer with a fragment", []core.Option{core.WithIssuer("https://id.example.com/#x"), core.WithAudiences("a")}, "query or fragment"},
 		{"HS256 allowed", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithAlgorithms("RS256", "HS256")}, `"HS256"`},
 		{"none allowed", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithAlgorithms("none")}, `"none"`},
 		{"empty allow-list", []core.Option{core.WithIssuer("https://id.example.com"), core.WithAudiences("a"), core.WithAlgorithms()}, "allow-list is empty"},
@@ -615,6 +617,14 @@ func TestNilVerifierAndRequirementFailClosed(t *testing.T) {
 	}
 	if req.Err() == nil {
 		t.Fatal("Err does not report a nil Requirement")
+	}
+	// A guard with such a requirement answers 500 to every request, with a
+	// token or without: the mistake shows on the first request.
+	iss := authtest.MustIssuer(t)
+	good := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience))
+	for _, zero := range []*core.Requirement{nil, {}} {
+		_, err = good.Authorize(context.Background(), core.FromHTTP(r), nil, zero)
+		wantErr(t, err, core.ErrMisconfigured, http.StatusInternalServerError)
 	}
 	if core.AsError(err).Challenge() != "" {
 		t.Fatal("a server fault carries a bearer challenge")

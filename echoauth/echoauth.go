@@ -1,6 +1,8 @@
 package echoauth
 
 import (
+	"errors"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/jwksauth/jwksauth/core"
@@ -32,9 +34,13 @@ func newConfig(opts []Option) *config {
 
 // WithErrorHandler replaces the answer to a refused request. h receives
 // core's *core.Error, which already holds the status, the WWW-Authenticate
-// challenge and the JSON body; h must write the response, or return an
-// error for Echo's HTTPErrorHandler to render. Whatever h does, no later
-// handler runs.
+// challenge and the JSON body; h should write the response. Whatever h
+// does, no later handler runs. If h returns a *core.Error (say, the one it
+// was given, after logging it), that error's answer is written, not passed
+// to Echo's HTTPErrorHandler, which knows nothing of challenges and would
+// answer 500. If h writes nothing and returns nil, core's answer is
+// written, so a refusal never goes out as an empty 200. Any other error h
+// returns goes to Echo's HTTPErrorHandler.
 //
 // Default: WriteError (core's status, headers and body). A nil h keeps the
 // default. Security: a custom handler should keep the status and the
@@ -128,7 +134,7 @@ func handle(cfg *config, auth core.Step) echo.MiddlewareFunc {
 			req := c.Request()
 			p, err := auth(req.Context(), core.FromHTTP(req), stored)
 			if err != nil {
-				return cfg.onError(c, core.AsError(err))
+				return refuse(cfg, c, core.AsError(err))
 			}
 			if p != nil && p != stored {
 				c.Set(PrincipalKey, p)
@@ -137,4 +143,21 @@ func handle(cfg *config, auth core.Step) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// refuse answers a refused request with the error handler, failing closed
+// when the handler answered nothing or handed core's error back.
+func refuse(cfg *config, c echo.Context, e *core.Error) error {
+	herr := cfg.onError(c, e)
+	var ce *core.Error
+	switch {
+	case errors.As(herr, &ce):
+		if c.Response().Committed {
+			return nil
+		}
+		return WriteError(c, ce)
+	case herr == nil && !c.Response().Committed:
+		return WriteError(c, e)
+	}
+	return herr
 }

@@ -74,6 +74,13 @@ var adapter = authtest.Adapter{
 		e.GET("/default", last, echoauth.Middleware(v, echoauth.WithErrorHandler(nil)))
 		return serve(e)
 	},
+	LaxErrorHandler: func(v *core.Verifier, next func()) authtest.Do {
+		last := func(echo.Context) error { next(); return nil }
+		e := echo.New()
+		e.GET("/silent", last, echoauth.Middleware(v, echoauth.WithErrorHandler(func(echo.Context, *core.Error) error { return nil })))
+		e.GET("/returns", last, echoauth.Middleware(v, echoauth.WithErrorHandler(func(_ echo.Context, err *core.Error) error { return err })))
+		return serve(e)
+	},
 	Guards: func(v *core.Verifier) authtest.Do {
 		e := echo.New()
 		e.GET("/both", respond, echoauth.Middleware(v), echoauth.RequireScopes(v, authtest.ScopeRead))

@@ -1,6 +1,7 @@
 package fiberauth
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -37,9 +38,17 @@ func newConfig(opts []Option) *config {
 
 // WithErrorHandler replaces the answer to a refused request. h receives
 // core's *core.Error, which already holds the status, the WWW-Authenticate
-// challenge and the JSON body; h must write the response, or return an
-// error for the app's fiber.Config.ErrorHandler to render. Whatever h does, no later
-// handler runs.
+// challenge and the JSON body; h should write the response. If h returns
+// a *core.Error (say, the one it was given, after logging it), that
+// error's answer is written, not passed to the app's
+// fiber.Config.ErrorHandler, whose default would answer 500 with the
+// error's internal cause. If h writes nothing and returns nil, core's
+// answer is written, so a refusal never goes out as an empty 200. Any
+// other error h returns goes to fiber.Config.ErrorHandler.
+//
+// h must not call c.Next(): unlike Gin and Echo, Fiber cannot stop a
+// handler from continuing the chain, and the route would then run for a
+// refused, unauthenticated request.
 //
 // Default: WriteError (core's status, headers and body). A nil h keeps the
 // default. Security: a custom handler should keep the status and the
@@ -140,7 +149,7 @@ func handle(cfg *config, auth core.Step) fiber.Handler {
 		stored, _ := Principal(c)
 		p, err := auth(c.UserContext(), credentials{c}, stored)
 		if err != nil {
-			return cfg.onError(c, core.AsError(err))
+			return refuse(cfg, c, core.AsError(err))
 		}
 		if p != nil && p != stored {
 			c.Locals(PrincipalKey, p)
@@ -148,6 +157,27 @@ func handle(cfg *config, auth core.Step) fiber.Handler {
 		}
 		return c.Next()
 	}
+}
+
+// refuse answers a refused request with the error handler, failing closed
+// when the handler answered nothing or handed core's error back.
+func refuse(cfg *config, c *fiber.Ctx, e *core.Error) error {
+	herr := cfg.onError(c, e)
+	var ce *core.Error
+	switch {
+	case errors.As(herr, &ce):
+		return WriteError(c, ce)
+	case herr == nil && unanswered(c):
+		return WriteError(c, e)
+	}
+	return herr
+}
+
+// unanswered reports a response nobody set: fasthttp's default status 200
+// and no body.
+func unanswered(c *fiber.Ctx) bool {
+	r := c.Response()
+	return r.StatusCode() == fiber.StatusOK && len(r.Body()) == 0
 }
 
 // credentials are the credential sources of a fasthttp request, as core
@@ -164,7 +194,10 @@ func (r credentials) Authorization() []string {
 	var out []string
 	r.c.Request().Header.VisitAll(func(k, v []byte) {
 		if strings.EqualFold(utils.UnsafeString(k), fiber.HeaderAuthorization) {
-			out = append(out, utils.UnsafeString(v))
+			// RFC 9110 §5.5: spaces and tabs around a field value are not
+			// part of it. fasthttp trims the spaces only; net/http, under
+			// Gin and Echo, trims both.
+			out = append(out, strings.Trim(utils.UnsafeString(v), " \t"))
 		}
 	})
 	return out

@@ -1,6 +1,7 @@
 package fiberauth_test
 
 import (
+	"bufio"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/core/authtest"
@@ -74,6 +76,13 @@ var adapter = authtest.Adapter{
 		app.Get("/mw", fiberauth.Middleware(v, handler), last)
 		app.Get("/guard", fiberauth.Require(v, v.RequireScopes(authtest.ScopeCreate), handler), last)
 		app.Get("/default", fiberauth.Middleware(v, fiberauth.WithErrorHandler(nil)), last)
+		return serve(app)
+	},
+	LaxErrorHandler: func(v *core.Verifier, next func()) authtest.Do {
+		last := func(*fiber.Ctx) error { next(); return nil }
+		app := newApp()
+		app.Get("/silent", fiberauth.Middleware(v, fiberauth.WithErrorHandler(func(*fiber.Ctx, *core.Error) error { return nil })), last)
+		app.Get("/returns", fiberauth.Middleware(v, fiberauth.WithErrorHandler(func(_ *fiber.Ctx, err *core.Error) error { return err })), last)
 		return serve(app)
 	},
 	Guards: func(v *core.Verifier) authtest.Do {
@@ -153,6 +162,38 @@ func TestHeaderNameCase(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
 				t.Errorf("status = %d, want 200", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestAuthorizationValueOWS sends raw HTTP/1.1 requests, which fasthttp
+// parses without trimming tabs around a field value. RFC 9110 §5.5: spaces
+// and tabs around a value are not part of it, and net/http (under Gin and
+// Echo) trims both, so Fiber must read the same token. (app.Test writes the
+// request through net/http, which would trim the tab before Fiber saw it.)
+func TestAuthorizationValueOWS(t *testing.T) {
+	f := authtest.NewFixture(t)
+	app := newApp()
+	app.Get("/", fiberauth.Middleware(f.Verifier), respond)
+	h := app.Handler()
+	tok := f.Issuer.MustMint(t, nil)
+	for name, field := range map[string]string{
+		"leading tab":  "Authorization:\tBearer " + tok,
+		"trailing tab": "Authorization: Bearer " + tok + "\t",
+		"both":         "Authorization: \t Bearer " + tok + " \t ",
+	} {
+		t.Run(name, func(t *testing.T) {
+			var req fasthttp.Request
+			raw := "GET / HTTP/1.1\r\nHost: api.example\r\n" + field + "\r\n\r\n"
+			if err := req.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+				t.Fatal(err)
+			}
+			var rc fasthttp.RequestCtx
+			rc.Init(&req, nil, nil)
+			h(&rc)
+			if st := rc.Response.StatusCode(); st != http.StatusOK {
+				t.Fatalf("status %d (%s), want 200 as on Gin and Echo", st, rc.Response.Body())
 			}
 		})
 	}

@@ -1,6 +1,8 @@
 package ginauth
 
 import (
+	"net/http"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/jwksauth/jwksauth/core"
@@ -32,8 +34,10 @@ func newConfig(opts []Option) *config {
 
 // WithErrorHandler replaces the answer to a refused request. h receives
 // core's *core.Error, which already holds the status, the WWW-Authenticate
-// challenge and the JSON body; h must write the response. Whatever h does,
-// the chain is aborted first: no later handler runs.
+// challenge and the JSON body; h should write the response. Whatever h
+// does, the chain is aborted first: no later handler runs. If h writes
+// nothing (no status, no body), core's answer is written after it, so a
+// refusal never goes out as an empty 200.
 //
 // Default: WriteError (core's status, headers and body). A nil h keeps the
 // default. Security: a custom handler should keep the status and the
@@ -124,7 +128,11 @@ func handle(cfg *config, auth core.Step) gin.HandlerFunc {
 		p, err := auth(c.Request.Context(), core.FromHTTP(c.Request), stored)
 		if err != nil {
 			c.Abort()
-			cfg.onError(c, core.AsError(err))
+			e := core.AsError(err)
+			cfg.onError(c, e)
+			if !c.Writer.Written() && c.Writer.Status() == http.StatusOK {
+				WriteError(c, e) // the handler answered nothing: fail closed
+			}
 			return
 		}
 		if p != nil && p != stored {

@@ -80,6 +80,14 @@ var adapter = authtest.Adapter{
 		r.GET("/default", ginauth.Middleware(v, ginauth.WithErrorHandler(nil)), last)
 		return serve(r)
 	},
+	LaxErrorHandler: func(v *core.Verifier, next func()) authtest.Do {
+		silent := ginauth.WithErrorHandler(func(*gin.Context, *core.Error) {})
+		last := func(*gin.Context) { next() }
+		r := gin.New()
+		r.GET("/silent", ginauth.Middleware(v, silent), last)
+		r.GET("/returns", ginauth.Middleware(v, silent), last) // Gin's handlers return nothing
+		return serve(r)
+	},
 	Guards: func(v *core.Verifier) authtest.Do {
 		r := gin.New()
 		r.GET("/both", ginauth.Middleware(v), ginauth.RequireScopes(v, authtest.ScopeRead), respond)

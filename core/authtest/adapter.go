@@ -37,6 +37,15 @@ type Adapter struct {
 	// error, then answers http.StatusTeapot with a JSON body.
 	ErrorHandler func(v *core.Verifier, record func(*core.Error), next func()) Do
 
+	// LaxErrorHandler mounts two routes behind the middleware whose last
+	// handler calls next: "/silent", with an error handler that writes
+	// nothing (and returns nil, where the framework's handlers return an
+	// error), and "/returns", with an error handler that writes nothing and
+	// returns the *core.Error it was given. A framework whose error
+	// handlers return nothing (Gin) mounts the silent handler on both.
+	// Either way the adapter must answer with core's error, exactly.
+	LaxErrorHandler func(v *core.Verifier, next func()) Do
+
 	// Guards mounts, each route answering with Respond: "/both", the
 	// middleware then RequireScopes(v, ScopeRead); "/two-guards",
 	// RequireScopes(v, ScopeRead) then RequireAnyScope(v, ScopeRead);
@@ -58,13 +67,14 @@ type Adapter struct {
 }
 
 // Run runs the shared adapter checks as subtests of t: Skipper,
-// ErrorHandler, GuardReusesPrincipal, PrincipalStorage and
+// ErrorHandler, LaxErrorHandler, GuardReusesPrincipal, PrincipalStorage and
 // PrincipalAbsent. A nil func of a fails its subtest: every adapter must
 // provide all of them.
 func (a Adapter) Run(t *testing.T) {
 	t.Helper()
 	t.Run("Skipper", func(t *testing.T) { need(t, a.Skipper != nil); a.skipper(t) })
 	t.Run("ErrorHandler", func(t *testing.T) { need(t, a.ErrorHandler != nil); a.errorHandler(t) })
+	t.Run("LaxErrorHandler", func(t *testing.T) { need(t, a.LaxErrorHandler != nil); a.laxErrorHandler(t) })
 	t.Run("GuardReusesPrincipal", func(t *testing.T) { need(t, a.Guards != nil); a.guards(t) })
 	t.Run("PrincipalStorage", func(t *testing.T) { need(t, a.Storage != nil); a.storage(t) })
 	t.Run("PrincipalAbsent", func(t *testing.T) { need(t, a.Absent != nil); a.absent(t) })
@@ -201,6 +211,25 @@ func (a Adapter) errorHandler(t *testing.T) {
 			}
 			if !errors.Is(got, tc.kind) {
 				t.Errorf("handler got %v, want %v", got, tc.kind)
+			}
+		})
+	}
+}
+
+// laxErrorHandler checks that a custom error handler cannot turn a refusal
+// into an empty 200, nor into the framework's own 500 by handing core's
+// error back: the answer is core's, byte for byte.
+func (a Adapter) laxErrorHandler(t *testing.T) {
+	f := NewFixture(t)
+	reached := false
+	do := a.LaxErrorHandler(f.Verifier, func() { reached = true })
+	want := Want{Status: http.StatusUnauthorized, Challenge: bare, Body: noCredBody}
+	for _, path := range []string{"/silent", "/returns"} {
+		t.Run(path, func(t *testing.T) {
+			reached = false
+			CheckCase(t, Case{Name: path, Path: path, Want: want}, do)
+			if reached {
+				t.Error("the next handler ran after a refusal")
 			}
 		})
 	}

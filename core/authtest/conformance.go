@@ -204,6 +204,7 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "cookie token when enabled", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read}}, Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "header and query token", Path: RouteSources, Query: "access_token=" + read, Header: bearer(read), Want: twoMethods()},
 		{Name: "two cookie tokens", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read + "; " + CookieName + "=" + read}}, Want: twoMethods()},
+		{Name: "cookie token and a twin no cookie may hold", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read + "; " + CookieName + `=a\b`}}, Want: twoMethods()},
 		{Name: "header and cookie token", Path: RouteSources, Header: http.Header{"Authorization": {"Bearer " + read}, "Cookie": {CookieName + "=" + read}}, Want: twoMethods()},
 		{Name: "two query tokens", Path: RouteSources, Query: "access_token=" + read + "&access_token=" + read, Want: twoMethods()},
 		{Name: "token over the size cap", Path: RouteProtected, Header: bearer(huge), Want: invalidToken("the access token is too large")},
@@ -332,6 +333,11 @@ func CheckCase(t testing.TB, tc Case, do Do) {
 	}
 	if tc.Want.Status >= 400 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		t.Errorf("Content-Type = %q, want application/json", resp.Header.Get("Content-Type"))
+	}
+	// An answer about credentials must not be stored by a cache on the way
+	// (RFC 6750 §5.3 asks the same of answers that carry tokens).
+	if cc := resp.Header.Get("Cache-Control"); tc.Want.Status >= 400 && cc != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", cc)
 	}
 }
 

@@ -42,6 +42,7 @@ type agreeCase struct {
 	status    int
 	challenge string // "" means absent
 	body      string // a JSON value
+	allow     string // the Allow field of a 405; "" means absent
 }
 
 // TestFrameworksAgree starts the three apps on loopback against one issuer
@@ -140,9 +141,14 @@ func TestFrameworksAgree(t *testing.T) {
 		{name: "unknown path with token", method: "GET", path: "/nope", auth: bearer(all), status: 404, body: noRoute},
 		{name: "trailing slash", method: "GET", path: "/notes/", auth: bearer(all), status: 404, body: noRoute},
 		{name: "other case", method: "GET", path: "/NOTES", auth: bearer(all), status: 404, body: noRoute},
-		{name: "wrong method", method: "PATCH", path: "/notes", auth: bearer(all), status: 405, body: noMethod},
-		{name: "wrong method on an open route", method: "POST", path: "/healthz", status: 405, body: noMethod},
-		{name: "HEAD is not GET", method: "HEAD", path: "/healthz", status: 405},
+		{name: "wrong method", method: "PATCH", path: "/notes", auth: bearer(all), status: 405, body: noMethod, allow: "GET, POST"},
+		{name: "wrong method on an open route", method: "POST", path: "/healthz", status: 405, body: noMethod, allow: "GET"},
+		{name: "wrong method on a note", method: "GET", path: "/notes/42", auth: bearer(all), status: 405, body: noMethod, allow: "PUT, DELETE"},
+		// Echo would answer OPTIONS itself (204); the apps answer it as any
+		// method no route takes.
+		{name: "OPTIONS", method: "OPTIONS", path: "/notes", status: 405, body: noMethod, allow: "GET, POST"},
+		{name: "OPTIONS on a note", method: "OPTIONS", path: "/notes/42", status: 405, body: noMethod, allow: "PUT, DELETE"},
+		{name: "HEAD is not GET", method: "HEAD", path: "/healthz", status: 405, allow: "GET"},
 		{name: "encoded slash in id", method: "PUT", path: "/notes/a%2Fb", auth: bearer(all), status: 404, body: noNote},
 		{name: "encoded letter in id", method: "PUT", path: "/notes/%41", auth: bearer(all), status: 404, body: noNote},
 		{name: "encoded id without token", method: "PUT", path: "/notes/%41", status: 401, challenge: bare, body: noToken},
@@ -156,6 +162,9 @@ func TestFrameworksAgree(t *testing.T) {
 				answers[i] = a
 				if a.status != tc.status {
 					t.Errorf("%s: status = %d, want %d (body %s)", fw.Name, a.status, tc.status, a.body)
+				}
+				if a.allow != tc.allow {
+					t.Errorf("%s: Allow = %q, want %q", fw.Name, a.allow, tc.allow)
 				}
 				if a.challenge != tc.challenge || a.challenges > 1 {
 					t.Errorf("%s: WWW-Authenticate = %q (%d fields), want %q", fw.Name, a.challenge, a.challenges, tc.challenge)

@@ -79,6 +79,7 @@ type answer struct {
 	challenges   int
 	contentType  string
 	cacheControl string
+	allow        string
 	body         []byte
 }
 
@@ -106,6 +107,7 @@ func call(t *testing.T, method, url string, auth ...string) answer {
 		challenges:   len(resp.Header.Values("WWW-Authenticate")),
 		contentType:  resp.Header.Get("Content-Type"),
 		cacheControl: resp.Header.Get("Cache-Control"),
+		allow:        resp.Header.Get("Allow"),
 		body:         body,
 	}
 }

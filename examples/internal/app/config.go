@@ -105,6 +105,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return Config{}, &ConfigError{u.name, err.Error()}
 		}
 	}
+	if strings.ContainsAny(c.Issuer, "?#") {
+		return Config{}, &ConfigError{EnvIssuer, "an issuer has no query or fragment (OpenID Connect Discovery §3)"}
+	}
 	if !visibleASCII(c.ClientID) {
 		return Config{}, &ConfigError{EnvClientID, "must be printable ASCII without spaces (RFC 6749 client_id)"}
 	}

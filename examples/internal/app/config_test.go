@@ -39,6 +39,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "JWKS_URL without ISSUER", env: map[string]string{"JWKS_URL": iss + "/certs"}, wantVar: "ISSUER"},
 		{name: "issuer not a URL", env: map[string]string{"ISSUER": "issuer.example.com"}, wantVar: "ISSUER"},
 		{name: "issuer over plain http", env: map[string]string{"ISSUER": "http://issuer.example.com"}, wantVar: "ISSUER"},
+		{name: "issuer with a query", env: map[string]string{"ISSUER": "https://issuer.example.com/?tenant=1"}, wantVar: "ISSUER"},
 		{name: "JWKS_URL not http", env: map[string]string{"ISSUER": iss, "JWKS_URL": "ftp://issuer.example.com/keys"}, wantVar: "JWKS_URL"},
 		{name: "ADDR without port", env: map[string]string{"ADDR": "localhost"}, wantVar: "ADDR"},
 		{name: "ADDR port out of range", env: map[string]string{"ADDR": "127.0.0.1:70000"}, wantVar: "ADDR"},

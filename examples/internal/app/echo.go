@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +18,16 @@ var Echo = Framework{Name: "echo", Server: func(s Service) Server { return newHT
 func NewEcho(s Service) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// allow lists each path's methods in the order they are registered
+	// below, as Gin and Fiber write them in Allow (Echo's own Allow puts
+	// OPTIONS first, then the methods in a fixed order).
+	allow := map[string][]string{}
+	for _, pg := range s.Pages() {
+		allow[pg.Path] = append(allow[pg.Path], http.MethodGet)
+	}
+	for _, rt := range Routes {
+		allow[rt.Path] = append(allow[rt.Path], rt.Method)
+	}
 	// Answer unknown routes and methods with the same JSON as Gin and Fiber.
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
 		var he *echo.HTTPError
@@ -25,11 +36,23 @@ func NewEcho(s Service) *echo.Echo {
 		case errors.As(err, &he) && he.Code == http.StatusNotFound:
 			_ = writeEcho(c, NotFound())
 		case errors.As(err, &he) && he.Code == http.StatusMethodNotAllowed:
+			c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow[c.Path()], ", "))
 			_ = writeEcho(c, MethodNotAllowed())
 		default:
 			e.DefaultHTTPErrorHandler(err, c)
 		}
 	}
+	// Echo answers OPTIONS to a known path itself (204); Gin and Fiber
+	// answer it as any method no route takes. The router marks such a
+	// request with the Allow value it computed.
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.Request().Method == http.MethodOptions && c.Get(echo.ContextKeyHeaderAllow) != nil {
+				return echo.ErrMethodNotAllowed
+			}
+			return next(c)
+		}
+	})
 
 	for _, pg := range s.Pages() {
 		e.GET(pg.Path, echo.WrapHandler(pg.Handler))
