@@ -382,7 +382,8 @@ func (k *keyCache) fetch() (n int, skipped []skippedKey, lifetime time.Duration,
 	if err != nil {
 		return 0, nil, lifetime, err
 	}
-	set, skipped, err := parseJWKS(body, k.set.Load(), k.cfg.now())
+	prev := k.set.Load()
+	set, skipped, err := parseJWKS(body, prev, k.cfg.now())
 	if err != nil {
 		return 0, skipped, lifetime, err
 	}
@@ -391,6 +392,10 @@ func (k *keyCache) fetch() (n int, skipped []skippedKey, lifetime time.Duration,
 		// empty (or wholly unusable) set is a broken answer, not a reason
 		// to stop verifying. The last good keys stay, and age.
 		return 0, skipped, lifetime, errNoUsableKeys
+	}
+	set.gen = 1
+	if prev != nil {
+		set.gen = prev.gen + 1
 	}
 	k.set.Store(set)
 	return set.count, skipped, freshness(hdr), nil

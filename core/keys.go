@@ -67,6 +67,7 @@ type keySet struct {
 	only      *publicKey // the key of a one-key set, used for tokens without kid
 	fetchedAt time.Time
 	count     int
+	gen       uint64 // 1 for the first set a cache loads, then one more per set
 }
 
 // lookup returns the key for kid that fits the algorithm's family.

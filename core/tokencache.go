@@ -253,7 +253,10 @@ func (c *tokenCache) drop(sum *[32]byte, e *cacheEntry) { c.remove(c.bucket(sum)
 // comparison of the two sets.
 func (c *tokenCache) observe(set *keySet) {
 	old := c.seen.Load()
-	if old == set || !c.seen.CompareAndSwap(old, set) {
+	// A request may bring a snapshot taken just before a refresh: it must
+	// not set seen back to the older set, or the next request would sweep
+	// again the other way.
+	if old == set || (old != nil && set.gen <= old.gen) || !c.seen.CompareAndSwap(old, set) {
 		return
 	}
 	if old == nil || !keysLeft(old, set) {
