@@ -44,17 +44,21 @@ func (h httpCredentials) Query(name string) []string {
 
 // Cookie reads the Cookie fields itself rather than through
 // Request.CookiesNamed, which drops values with characters a cookie may not
-// hold: a second cookie of the name counts whatever its value, as it does
-// under fasthttp (Fiber), so the three frameworks refuse the same requests.
+// hold: a second cookie of the name counts whatever its value. It splits
+// them as fasthttp (under Fiber) does — pairs at ";", the name before the
+// first "=", spaces (not tabs) trimmed around name and value, one pair of
+// double quotes taken off the value — so that the three frameworks see the
+// same cookies and refuse the same requests.
 func (h httpCredentials) Cookie(name string) []string {
 	var out []string
 	for _, line := range h.r.Header["Cookie"] {
 		for part := range strings.SplitSeq(line, ";") {
-			k, v, ok := strings.Cut(strings.Trim(part, " \t"), "=")
-			if !ok || k != name {
+			k, v, ok := strings.Cut(part, "=")
+			if !ok || strings.Trim(k, " ") != name {
 				continue
 			}
-			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = strings.Trim(v, " ")
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}
 			out = append(out, v)

@@ -77,7 +77,7 @@ type keyCache struct {
 	loaded   bool                // a key set was loaded once
 	failing  bool                // the last fetch failed
 	lastSkip map[string]struct{} // keys skipped by the last fetch, logged at Warn once
-	forget   bool                // the discovered JWKS URL failed: discover it again next time
+	moved    bool                // the discovered JWKS URL answered as if gone: ask discovery again
 	readyOn  sync.Once
 }
 
@@ -289,12 +289,6 @@ func (k *keyCache) run(f *flight, reason string) {
 	start := time.Now()
 	n, skipped, lifetime, err := k.fetch()
 	k.report(reason, n, skipped, err, time.Since(start))
-	if k.forget {
-		// A provider that moves its JWKS says so in its discovery
-		// document; the old URL may answer 404 from now on.
-		k.forget = false
-		k.jwksURL.Store(nil)
-	}
 	k.mu.Lock()
 	k.flight = nil
 	k.lastErr = err
@@ -358,26 +352,41 @@ func (k *keyCache) report(reason string, n int, skipped []skippedKey, err error,
 	}
 }
 
-// fetch loads the JWKS (discovering its URL first when needed, and again
-// after a fetch from a discovered URL failed) and, on success only,
-// replaces the key set. The fetch timeout bounds the whole of
+// fetch loads the JWKS (discovering its URL first when needed) and, on
+// success only, replaces the key set. The fetch timeout bounds the whole of
 // it, discovery included; Close cancels it.
+//
+// A discovered URL that answered as if the keys had moved (404, 410, or a
+// body that is not a JWKS) sends the next attempt to discovery first. If
+// discovery names another URL, that one is used from then on; if it fails
+// or names the same one, the known URL is fetched anyway, so a discovery
+// outage never keeps a working JWKS from loading. Other failures (5xx,
+// timeouts: an outage, not a move) retry the known URL alone.
 func (k *keyCache) fetch() (n int, skipped []skippedKey, lifetime time.Duration, err error) {
-	defer func() {
-		// A discovered URL that fails is discovered again at the next
-		// attempt (after this fetch is reported under it).
-		k.forget = err != nil && k.cfg.jwksURL == "" && k.url() != ""
-	}()
 	lifetime = -1
 	ctx, cancel := context.WithTimeout(k.ctx, k.cfg.fetchTimeout)
 	defer cancel()
 	u := k.url()
-	if u == "" {
+	switch {
+	case u == "":
 		if u, err = k.discover(ctx); err != nil {
 			return 0, nil, lifetime, err
 		}
 		k.jwksURL.Store(&u)
+	case k.moved:
+		// Half the time for discovery, so that the known URL still gets
+		// its chance when discovery hangs.
+		dctx, dcancel := context.WithTimeout(ctx, k.cfg.fetchTimeout/2)
+		if nu, derr := k.discover(dctx); derr == nil && nu != u {
+			k.log.Info("jwksauth: discovery names a new JWKS URL", "old", u, "url", nu)
+			u = nu
+			k.jwksURL.Store(&u)
+		}
+		dcancel()
 	}
+	defer func() {
+		k.moved = k.cfg.jwksURL == "" && (isGone(err) || errors.Is(err, errJWKSNotJSON) || errors.Is(err, errJWKSNoKeys))
+	}()
 	body, hdr, err := k.get(ctx, u, "application/jwk-set+json, application/json")
 	if err != nil {
 		return 0, nil, lifetime, err
@@ -446,7 +455,7 @@ func (k *keyCache) get(ctx context.Context, u, accept string) ([]byte, http.Head
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-		return nil, nil, fmt.Errorf("%w %d from %s", errFetchStatus, resp.StatusCode, u)
+		return nil, nil, &statusError{code: resp.StatusCode, url: u}
 	}
 	if resp.ContentLength > k.cfg.maxJWKSSize {
 		return nil, nil, fmt.Errorf("%w (%d bytes) from %s", errFetchSize, k.cfg.maxJWKSSize, u)
@@ -459,6 +468,24 @@ func (k *keyCache) get(ctx context.Context, u, accept string) ([]byte, http.Head
 		return nil, nil, fmt.Errorf("%w (%d bytes) from %s", errFetchSize, k.cfg.maxJWKSSize, u)
 	}
 	return body, resp.Header, nil
+}
+
+// statusError is a non-200 answer; errors.Is(err, errFetchStatus) holds.
+type statusError struct {
+	code int
+	url  string
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("%v %d from %s", errFetchStatus, e.code, e.url)
+}
+
+func (e *statusError) Unwrap() error { return errFetchStatus }
+
+// isGone reports an answer saying the resource is not there (any more).
+func isGone(err error) bool {
+	var se *statusError
+	return errors.As(err, &se) && (se.code == http.StatusNotFound || se.code == http.StatusGone)
 }
 
 // ctxCause makes a fetch that failed because its context ended say so

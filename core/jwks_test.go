@@ -1539,3 +1539,36 @@ func TestMovedJWKSIsDiscoveredAgain(t *testing.T) {
 		t.Errorf("discovery fetched %d times, want 2 (start-up, then once after the move)", hits)
 	}
 }
+
+// Rediscovery must never make discovery a dependency of every refresh: with
+// discovery broken, a JWKS endpoint that recovers from an outage is used
+// again, and an outage (5xx) retries the known URL without asking
+// discovery at all.
+func TestDiscoveryOutageDoesNotBlockAKnownJWKS(t *testing.T) {
+	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithUnknownKIDCooldown(time.Second),
+		core.WithLogger(slog.New(slog.DiscardHandler)))
+	discovered := iss.DiscoveryHits()
+	iss.SetDiscovery("issuer", "https://elsewhere.example") // discovery now refused
+	iss.SetFault(authtest.Fault500)                          // and the JWKS has an outage
+	if _, err := iss.Rotate("ES256"); err != nil {
+		t.Fatal(err)
+	}
+	tok := iss.MustMint(t, nil)
+	_, err := v.Verify(context.Background(), tok)
+	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
+	iss.SetFault(authtest.FaultNone)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		time.Sleep(200 * time.Millisecond)
+		if _, err = v.Verify(context.Background(), tok); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the JWKS is back but its new key never loads: %v", err)
+		}
+	}
+	if n := iss.DiscoveryHits() - discovered; n != 0 {
+		t.Errorf("a 5xx outage made %d discovery requests, want 0 (an outage is not a move)", n)
+	}
+}

@@ -181,10 +181,11 @@ func WithLeeway(d time.Duration) Option {
 // WithScopeClaims sets the claims read as scopes. A claim may be a
 // space-separated string or an array of strings; any other type refuses
 // the token. A name is first matched whole against the token's top-level
-// claims, so namespaced names with dots work
-// ("https://notes.example.com/scopes"); only when no top-level claim has
-// exactly that name does a dotted name reach into nested objects
-// ("realm_access.roles"). Default: scope, scp. Auth0 RBAC: add "permissions".
+// claims; only when no top-level claim has exactly that name does a dotted
+// name reach into nested objects ("realm_access.roles"). A name holding
+// "/" or ":" is always taken whole, so namespaced claims
+// ("https://notes.example.com/scopes") work and nested objects cannot stand
+// in for them. Default: scope, scp. Auth0 RBAC: add "permissions".
 func WithScopeClaims(names ...string) Option {
 	return func(c *config) { c.scopeClaims = slices.Clone(names) }
 }
@@ -265,7 +266,8 @@ func WithUnknownKIDCooldown(d time.Duration) Option {
 }
 
 // WithRefreshInterval sets the background refresh interval used when the
-// JWKS answer has no Cache-Control max-age. Default 1 h.
+// JWKS answer has no Cache-Control max-age. Default 1 h. Like every
+// scheduled wait, it is held to a quarter of WithMaxStaleness.
 func WithRefreshInterval(d time.Duration) Option {
 	return func(c *config) { c.refreshInterval = d }
 }
@@ -397,6 +399,11 @@ func (c *config) validate() error {
 	}
 	if c.minRefresh <= 0 || c.maxRefresh < c.minRefresh || c.refreshInterval <= 0 {
 		add("refresh interval and bounds must be positive, floor <= ceiling")
+	}
+	if c.maxStale > 0 && c.minRefresh >= c.maxStale {
+		// Keys would go stale between two refreshes, and every request
+		// answer 503 until the next one.
+		add("the refresh floor %v must be below the staleness bound %v", c.minRefresh, c.maxStale)
 	}
 	if c.maxStale <= 0 || c.fetchTimeout <= 0 || c.maxJWKSSize <= 0 {
 		add("staleness, fetch timeout and JWKS size cap must be positive")

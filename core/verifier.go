@@ -116,7 +116,14 @@ type claimName struct {
 func claimNames(names []string) []claimName {
 	out := make([]claimName, len(names))
 	for i, n := range names {
-		out[i] = claimName{name: n, path: strings.Split(n, ".")}
+		path := []string{n}
+		if !strings.ContainsAny(n, "/:") {
+			// A name with "/" or ":" is a URI (a namespaced claim) or a
+			// prefixed one ("cognito:groups"), never a path: its dots must
+			// not let nested objects that spell it stand in for it.
+			path = strings.Split(n, ".")
+		}
+		out[i] = claimName{name: n, path: path}
 	}
 	return out
 }

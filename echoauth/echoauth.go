@@ -1,8 +1,6 @@
 package echoauth
 
 import (
-	"errors"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/jwksauth/jwksauth/core"
@@ -149,9 +147,12 @@ func handle(cfg *config, auth core.Step) echo.MiddlewareFunc {
 // when the handler answered nothing or handed core's error back.
 func refuse(cfg *config, c echo.Context, e *core.Error) error {
 	herr := cfg.onError(c, e)
-	var ce *core.Error
+	// Only core's error itself: an error that wraps one (say
+	// echo.NewHTTPError(…).SetInternal(err)) is the application's own
+	// and goes to its error handler.
+	ce, isCore := herr.(*core.Error)
 	switch {
-	case errors.As(herr, &ce):
+	case isCore && ce != nil:
 		if c.Response().Committed {
 			return nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -109,3 +110,23 @@ var adapter = authtest.Adapter{
 }
 
 func TestAdapter(t *testing.T) { adapter.Run(t) }
+
+// Only core's own error, returned as is, is answered by the adapter. An
+// application error that wraps it (Echo's SetInternal idiom) goes to the
+// application's HTTPErrorHandler, as the documentation says.
+func TestErrorHandlerWrappedErrorReachesTheApp(t *testing.T) {
+	f := authtest.NewFixture(t)
+	e := echo.New()
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		_ = c.JSON(http.StatusUnauthorized, map[string]string{"app": "own format"})
+	}
+	wrap := echoauth.WithErrorHandler(func(c echo.Context, err *core.Error) error {
+		return echo.NewHTTPError(err.Status, "unauthorized").SetInternal(err)
+	})
+	e.GET("/", func(c echo.Context) error { return c.String(http.StatusOK, "ok") }, echoauth.Middleware(f.Verifier, wrap))
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	if got := strings.TrimSpace(w.Body.String()); got != `{"app":"own format"}` {
+		t.Fatalf("body %s: the application's HTTPErrorHandler was bypassed", got)
+	}
+}

@@ -1,7 +1,6 @@
 package fiberauth
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -163,9 +162,12 @@ func handle(cfg *config, auth core.Step) fiber.Handler {
 // when the handler answered nothing or handed core's error back.
 func refuse(cfg *config, c *fiber.Ctx, e *core.Error) error {
 	herr := cfg.onError(c, e)
-	var ce *core.Error
+	// Only core's error itself: an error that wraps one (say
+	// echo.NewHTTPError(…).SetInternal(err)) is the application's own
+	// and goes to its error handler.
+	ce, isCore := herr.(*core.Error)
 	switch {
-	case errors.As(herr, &ce):
+	case isCore && ce != nil:
 		return WriteError(c, ce)
 	case herr == nil && unanswered(c):
 		return WriteError(c, e)

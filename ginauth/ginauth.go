@@ -37,7 +37,9 @@ func newConfig(opts []Option) *config {
 // challenge and the JSON body; h should write the response. Whatever h
 // does, the chain is aborted first: no later handler runs. If h writes
 // nothing (no status, no body), core's answer is written after it, so a
-// refusal never goes out as an empty 200.
+// refusal never goes out as an empty 200; if h only records the error with
+// c.Error, for a middleware further out to render, core's status and
+// headers are set and the body is left to that middleware.
 //
 // Default: WriteError (core's status, headers and body). A nil h keeps the
 // default. Security: a custom handler should keep the status and the
@@ -131,7 +133,7 @@ func handle(cfg *config, auth core.Step) gin.HandlerFunc {
 			e := core.AsError(err)
 			cfg.onError(c, e)
 			if !c.Writer.Written() && c.Writer.Status() == http.StatusOK {
-				WriteError(c, e) // the handler answered nothing: fail closed
+				failClosed(c, e)
 			}
 			return
 		}
@@ -141,4 +143,25 @@ func handle(cfg *config, auth core.Step) gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// failClosed answers a refusal the error handler left unanswered. With no
+// error recorded on c, it writes core's whole answer. A handler that only
+// recorded one (c.Error(err), for a middleware further out that renders
+// c.Errors after c.Next) gets core's status and headers, not yet sent: the
+// outer middleware writes the one body, and if none does, Gin sends the
+// status and the challenge with an empty body, never an empty 200.
+func failClosed(c *gin.Context, e *core.Error) {
+	if len(c.Errors) == 0 {
+		WriteError(c, e)
+		return
+	}
+	h := c.Writer.Header()
+	for k, vs := range e.Header() {
+		h.Del(k)
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	c.Status(e.Status)
 }

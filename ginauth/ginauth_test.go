@@ -116,3 +116,39 @@ var adapter = authtest.Adapter{
 }
 
 func TestAdapter(t *testing.T) { adapter.Run(t) }
+
+// Gin's central error rendering: the error handler only records the error
+// with c.Error, and a middleware further out renders c.Errors after
+// c.Next. The answer must be that middleware's one body, with core's
+// status and challenge; without such a middleware, core's status and
+// challenge with an empty body, never an empty 200.
+func TestErrorHandlerRecordingWithCError(t *testing.T) {
+	f := authtest.NewFixture(t)
+	record := ginauth.WithErrorHandler(func(c *gin.Context, err *core.Error) { _ = c.Error(err) })
+	ok := func(c *gin.Context) { c.String(http.StatusOK, "ok") }
+	r := gin.New()
+	rendered := r.Group("/rendered", func(c *gin.Context) {
+		c.Next()
+		if len(c.Errors) > 0 {
+			e, _ := c.Errors.Last().Err.(*core.Error)
+			c.JSON(e.Status, gin.H{"app_error": e.Status})
+		}
+	})
+	rendered.GET("", ginauth.Middleware(f.Verifier, record), ok)
+	r.GET("/unrendered", ginauth.Middleware(f.Verifier, record), ok)
+	for _, tc := range []struct{ path, body string }{
+		{"/rendered", `{"app_error":401}`},
+		{"/unrendered", ""},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, tc.path, nil))
+			if w.Code != http.StatusUnauthorized || w.Header().Get("WWW-Authenticate") != `Bearer realm="api"` {
+				t.Errorf("status %d, challenge %q; want 401 and core's challenge", w.Code, w.Header().Get("WWW-Authenticate"))
+			}
+			if got := w.Body.String(); got != tc.body {
+				t.Errorf("body %q, want %q (one body, the renderer's)", got, tc.body)
+			}
+		})
+	}
+}

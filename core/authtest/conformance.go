@@ -204,6 +204,8 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "cookie token when enabled", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read}}, Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "header and query token", Path: RouteSources, Query: "access_token=" + read, Header: bearer(read), Want: twoMethods()},
 		{Name: "two cookie tokens", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read + "; " + CookieName + "=" + read}}, Want: twoMethods()},
+		{Name: "cookie with spaces around its name and value", Path: RouteSources, Header: http.Header{"Cookie": {"x=1;  " + CookieName + " = " + read}}, Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "cookie twin with a space before =", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read + "; " + CookieName + " =x"}}, Want: twoMethods()},
 		{Name: "cookie token and a twin no cookie may hold", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read + "; " + CookieName + `=a\b`}}, Want: twoMethods()},
 		{Name: "header and cookie token", Path: RouteSources, Header: http.Header{"Authorization": {"Bearer " + read}, "Cookie": {CookieName + "=" + read}}, Want: twoMethods()},
 		{Name: "two query tokens", Path: RouteSources, Query: "access_token=" + read + "&access_token=" + read, Want: twoMethods()},
