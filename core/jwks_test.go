@@ -1550,7 +1550,7 @@ func TestDiscoveryOutageDoesNotBlockAKnownJWKS(t *testing.T) {
 		core.WithLogger(slog.New(slog.DiscardHandler)))
 	discovered := iss.DiscoveryHits()
 	iss.SetDiscovery("issuer", "https://elsewhere.example") // discovery now refused
-	iss.SetFault(authtest.Fault500)                          // and the JWKS has an outage
+	iss.SetFault(authtest.Fault500)                         // and the JWKS has an outage
 	if _, err := iss.Rotate("ES256"); err != nil {
 		t.Fatal(err)
 	}
