@@ -438,7 +438,7 @@ func (k *keyCache) discover(ctx context.Context) (string, error) {
 	if err := checkURL(jwks, k.cfg.insecureHTTP); err != nil {
 		return "", fmt.Errorf("%w: jwks_uri: %w", errDiscovery, err)
 	}
-	return jwks, nil
+	return strings.Clone(jwks), nil // not a view that keeps the discovery body alive
 }
 
 // get fetches u. Only a 200 whose body fits the size cap is returned.
