@@ -238,7 +238,9 @@ func WithQueryToken() Option {
 
 // WithCookieToken accepts a token in the named cookie. Cookie credentials
 // are sent by browsers automatically: protect state-changing routes against
-// CSRF when you enable this. Default: off.
+// CSRF when you enable this. A request with two cookies of the name (one
+// may have been planted from a sibling domain) is refused with 400, as is
+// one with a cookie and another credential. Default: off.
 func WithCookieToken(name string) Option {
 	return func(c *config) {
 		c.cookieName = name
