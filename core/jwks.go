@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -356,8 +357,9 @@ func (k *keyCache) report(reason string, n int, skipped []skippedKey, err error,
 // success only, replaces the key set. The fetch timeout bounds the whole of
 // it, discovery included; Close cancels it.
 //
-// A discovered URL that answered as if the keys had moved (404, 410, or a
-// body that is not a JWKS) sends the next attempt to discovery first. If
+// A discovered URL that answered as if the keys had moved (404, 410, a host
+// that no longer resolves, or a body that is not a JWKS) sends the next
+// attempt to discovery first. If
 // discovery names another URL, that one is used from then on; if it fails
 // or names the same one, the known URL is fetched anyway, so a discovery
 // outage never keeps a working JWKS from loading. Other failures (5xx,
@@ -482,10 +484,13 @@ func (e *statusError) Error() string {
 
 func (e *statusError) Unwrap() error { return errFetchStatus }
 
-// isGone reports an answer saying the resource is not there (any more).
+// isGone reports a fetch that says the JWKS is not there (any more): a 404
+// or 410, or a host name that no longer resolves.
 func isGone(err error) bool {
 	var se *statusError
-	return errors.As(err, &se) && (se.code == http.StatusNotFound || se.code == http.StatusGone)
+	var de *net.DNSError
+	return (errors.As(err, &se) && (se.code == http.StatusNotFound || se.code == http.StatusGone)) ||
+		(errors.As(err, &de) && de.IsNotFound)
 }
 
 // ctxCause makes a fetch that failed because its context ended say so

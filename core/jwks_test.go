@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -1572,3 +1573,44 @@ func TestDiscoveryOutageDoesNotBlockAKnownJWKS(t *testing.T) {
 		t.Errorf("a 5xx outage made %d discovery requests, want 0 (an outage is not a move)", n)
 	}
 }
+
+// A JWKS host that no longer resolves is a move, as a 404 is: discovery is
+// asked again and a new jwks_uri is followed.
+func TestJWKSHostGoneIsDiscoveredAgain(t *testing.T) {
+	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
+	var gone atomic.Bool
+	client := &http.Client{Transport: jkRoundTrip(func(r *http.Request) (*http.Response, error) {
+		if gone.Load() && r.URL.Path == "/jwks" {
+			return nil, &net.DNSError{Err: "no such host", Name: "old-keys.example", IsNotFound: true}
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithUnknownKIDCooldown(time.Second),
+		core.WithHTTPClient(client), core.WithLogger(slog.New(slog.DiscardHandler)))
+	iss.Handle("GET /keys-v2", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(iss.JWKS())
+	}))
+	iss.SetDiscovery("jwks_uri", iss.URL+"/keys-v2")
+	gone.Store(true)
+	if _, err := iss.Rotate("ES256"); err != nil {
+		t.Fatal(err)
+	}
+	tok := iss.MustMint(t, nil)
+	_, err := v.Verify(context.Background(), tok)
+	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		time.Sleep(200 * time.Millisecond)
+		if _, err = v.Verify(context.Background(), tok); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the keys moved to a new host but are never loaded: %v", err)
+		}
+	}
+}
+
+type jkRoundTrip func(*http.Request) (*http.Response, error)
+
+func (f jkRoundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -182,10 +182,11 @@ func WithLeeway(d time.Duration) Option {
 // space-separated string or an array of strings; any other type refuses
 // the token. A name is first matched whole against the token's top-level
 // claims; only when no top-level claim has exactly that name does a dotted
-// name reach into nested objects ("realm_access.roles"). A name holding
-// "/" or ":" is always taken whole, so namespaced claims
-// ("https://notes.example.com/scopes") work and nested objects cannot stand
-// in for them. Default: scope, scp. Auth0 RBAC: add "permissions".
+// name reach into nested objects ("realm_access.roles"). A name whose part
+// before the first dot holds "/" or ":" is always taken whole, so
+// namespaced claims ("https://notes.example.com/scopes") work and nested
+// objects cannot stand in for them. Default: scope, scp. Auth0 RBAC: add
+// "permissions".
 func WithScopeClaims(names ...string) Option {
 	return func(c *config) { c.scopeClaims = slices.Clone(names) }
 }

@@ -289,7 +289,7 @@ func Keycloak(baseURL, realm string, audiences ...string) Option {
 // roles. Give it after Keycloak, which replaces the role claims. Name only
 // clients whose roles mean something to this API — usually its own client:
 // a realm role and a client role with the same name become one role.
-// Client ids containing '.', ':' or '/' cannot be addressed and are refused.
+// Client ids containing '.' cannot be addressed and are refused.
 // Default: no client roles.
 func WithKeycloakClientRoles(clients ...string) Option {
 	return func(c *config) {
@@ -297,10 +297,8 @@ func WithKeycloakClientRoles(clients ...string) Option {
 			c.fail("jwksauth: WithKeycloakClientRoles needs at least one client id")
 		}
 		for _, id := range clients {
-			if id == "" || strings.ContainsAny(id, ".:/") {
-				// The claim is read as the path resource_access.<id>.roles,
-				// and a name holding '/' or ':' is never split into one.
-				c.fail("jwksauth: WithKeycloakClientRoles: client id %q is empty or contains '.', ':' or '/'", id)
+			if id == "" || strings.Contains(id, ".") {
+				c.fail("jwksauth: WithKeycloakClientRoles: client id %q is empty or contains '.'", id)
 				continue
 			}
 			c.roleClaims = append(c.roleClaims, "resource_access."+id+".roles")

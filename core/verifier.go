@@ -116,12 +116,14 @@ type claimName struct {
 func claimNames(names []string) []claimName {
 	out := make([]claimName, len(names))
 	for i, n := range names {
-		path := []string{n}
-		if !strings.ContainsAny(n, "/:") {
-			// A name with "/" or ":" is a URI (a namespaced claim) or a
-			// prefixed one ("cognito:groups"), never a path: its dots must
-			// not let nested objects that spell it stand in for it.
-			path = strings.Split(n, ".")
+		path := strings.Split(n, ".")
+		if strings.ContainsAny(path[0], "/:") {
+			// A name whose first segment holds "/" or ":" is a URI (a
+			// namespaced claim, "https://notes.example.com/roles"), never
+			// a path: its dots must not let nested objects that spell it
+			// stand in for it. Later segments may hold them
+			// ("resource_access.urn:notes:api.roles").
+			path = []string{n}
 		}
 		out[i] = claimName{name: n, path: path}
 	}

@@ -430,7 +430,7 @@ func TestClaimNamesMatchWholeBeforePaths(t *testing.T) {
 	iss := authtest.MustIssuer(t)
 	const claim = "https://notes.example.com/roles"
 	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience),
-		core.WithRoleClaims("realm_access.roles", claim))
+		core.WithRoleClaims("realm_access.roles", claim, "resource_access.urn:notes:api.roles"))
 	nested := map[string]any{"example": map[string]any{"com/roles": []string{"spelled"}}}
 	tests := []struct {
 		name   string
@@ -441,6 +441,7 @@ func TestClaimNamesMatchWholeBeforePaths(t *testing.T) {
 		{"whole name wins over a path", authtest.Claims{claim: []string{"admin"}, "https://notes": nested}, []string{"admin"}},
 		{"dotted path still reaches nested claims", authtest.Claims{"realm_access": map[string]any{"roles": []string{"editor"}}}, []string{"editor"}},
 		{"a URI name is never a path", authtest.Claims{"https://notes": nested}, nil},
+		{"a path may hold ':' after its first dot", authtest.Claims{"resource_access": map[string]any{"urn:notes:api": map[string]any{"roles": []string{"client-role"}}}}, []string{"client-role"}},
 		// In the token, claim comes first (names are sorted); configured, second.
 		{"claims read in configured order", authtest.Claims{"realm_access": map[string]any{"roles": []string{"editor"}}, claim: "admin"}, []string{"editor", "admin"}},
 	}

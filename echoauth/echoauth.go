@@ -1,6 +1,8 @@
 package echoauth
 
 import (
+	"errors"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/jwksauth/jwksauth/core"
@@ -34,11 +36,13 @@ func newConfig(opts []Option) *config {
 // core's *core.Error, which already holds the status, the WWW-Authenticate
 // challenge and the JSON body; h should write the response. Whatever h
 // does, no later handler runs. If h returns a *core.Error (say, the one it
-// was given, after logging it), that error's answer is written, not passed
-// to Echo's HTTPErrorHandler, which knows nothing of challenges and would
-// answer 500. If h writes nothing and returns nil, core's answer is
-// written, so a refusal never goes out as an empty 200. Any other error h
-// returns goes to Echo's HTTPErrorHandler.
+// was given, after logging it), or an error wrapping one with fmt.Errorf's
+// %w, that error's answer is written, not passed to Echo's
+// HTTPErrorHandler, which knows nothing of challenges and would answer
+// 500. If h writes nothing and returns nil, core's answer is written, so a
+// refusal never goes out as an empty 200. Any other error h returns goes
+// to Echo's HTTPErrorHandler, and so does an *echo.HTTPError, even one
+// carrying core's error as its internal error (SetInternal).
 //
 // Default: WriteError (core's status, headers and body). A nil h keeps the
 // default. Security: a custom handler should keep the status and the
@@ -147,12 +151,15 @@ func handle(cfg *config, auth core.Step) echo.MiddlewareFunc {
 // when the handler answered nothing or handed core's error back.
 func refuse(cfg *config, c echo.Context, e *core.Error) error {
 	herr := cfg.onError(c, e)
-	// Only core's error itself: an error that wraps one (say
-	// echo.NewHTTPError(…).SetInternal(err)) is the application's own
-	// and goes to its error handler.
-	ce, isCore := herr.(*core.Error)
+	// Core's error, or a plain wrap of it (fmt.Errorf("…: %w", err)), is
+	// answered here: Echo's error handler would make it a 500. An
+	// *echo.HTTPError, even one carrying core's error as its internal
+	// error (SetInternal), is the application's own answer and goes to
+	// its HTTPErrorHandler.
+	var ce *core.Error
+	var he *echo.HTTPError
 	switch {
-	case isCore && ce != nil:
+	case herr != nil && !errors.As(herr, &he) && errors.As(herr, &ce) && ce != nil:
 		if c.Response().Committed {
 			return nil
 		}

@@ -2,6 +2,7 @@ package echoauth_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -80,6 +81,7 @@ var adapter = authtest.Adapter{
 		e := echo.New()
 		e.GET("/silent", last, echoauth.Middleware(v, echoauth.WithErrorHandler(func(echo.Context, *core.Error) error { return nil })))
 		e.GET("/returns", last, echoauth.Middleware(v, echoauth.WithErrorHandler(func(_ echo.Context, err *core.Error) error { return err })))
+		e.GET("/wraps", last, echoauth.Middleware(v, echoauth.WithErrorHandler(func(_ echo.Context, err *core.Error) error { return fmt.Errorf("auth: %w", err) })))
 		return serve(e)
 	},
 	Guards: func(v *core.Verifier) authtest.Do {

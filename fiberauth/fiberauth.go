@@ -1,6 +1,7 @@
 package fiberauth
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -38,14 +39,15 @@ func newConfig(opts []Option) *config {
 // WithErrorHandler replaces the answer to a refused request. h receives
 // core's *core.Error, which already holds the status, the WWW-Authenticate
 // challenge and the JSON body; h should write the response. If h returns
-// a *core.Error (say, the one it was given, after logging it), that
-// error's answer is written, not passed to the app's
-// fiber.Config.ErrorHandler, whose default would answer 500 with the
-// error's internal cause. If h writes nothing and returns nil, core's
-// answer is written, so a refusal never goes out as an empty 200. Any
-// other error h returns goes to fiber.Config.ErrorHandler.
+// a *core.Error (say, the one it was given, after logging it), or an error
+// wrapping one with fmt.Errorf's %w, that error's answer is written, not
+// passed to the app's fiber.Config.ErrorHandler, whose default would
+// answer 500 with the error's internal cause. If h writes nothing and
+// returns nil, core's answer is written, so a refusal never goes out as an
+// empty 200. Any other error h returns, a *fiber.Error included, goes to
+// fiber.Config.ErrorHandler.
 //
-// h must not call c.Next(): unlike Gin and Echo, Fiber cannot stop a
+// h must not call c.Next(): Fiber, unlike the other frameworks, cannot stop a
 // handler from continuing the chain, and the route would then run for a
 // refused, unauthenticated request.
 //
@@ -162,12 +164,14 @@ func handle(cfg *config, auth core.Step) fiber.Handler {
 // when the handler answered nothing or handed core's error back.
 func refuse(cfg *config, c *fiber.Ctx, e *core.Error) error {
 	herr := cfg.onError(c, e)
-	// Only core's error itself: an error that wraps one (say
-	// echo.NewHTTPError(…).SetInternal(err)) is the application's own
-	// and goes to its error handler.
-	ce, isCore := herr.(*core.Error)
+	// Core's error, or a plain wrap of it (fmt.Errorf("…: %w", err)), is
+	// answered here: Fiber's default error handler would answer 500 with
+	// the error's text, internals included. A *fiber.Error is the
+	// application's own answer and goes to fiber.Config.ErrorHandler.
+	var ce *core.Error
+	var fe *fiber.Error
 	switch {
-	case isCore && ce != nil:
+	case herr != nil && !errors.As(herr, &fe) && errors.As(herr, &ce) && ce != nil:
 		return WriteError(c, ce)
 	case herr == nil && unanswered(c):
 		return WriteError(c, e)
@@ -214,7 +218,11 @@ func (r credentials) Query(name string) []string {
 }
 
 // Cookie returns the value of every cookie named name, copied out of
-// fasthttp's buffers.
+// fasthttp's buffers. fasthttp splits cookies as core.FromHTTP does, with
+// one difference left: net/http first trims tabs around the whole Cookie
+// field, fasthttp does not, so a cookie token written with a tab before
+// the first name or after the last value is read under Gin and Echo and
+// not under Fiber. Browsers never send one.
 func (r credentials) Cookie(name string) []string {
 	var out []string
 	r.c.Request().Header.VisitAllCookie(func(k, v []byte) {

@@ -3,6 +3,7 @@ package fiberauth_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -83,6 +84,7 @@ var adapter = authtest.Adapter{
 		app := newApp()
 		app.Get("/silent", fiberauth.Middleware(v, fiberauth.WithErrorHandler(func(*fiber.Ctx, *core.Error) error { return nil })), last)
 		app.Get("/returns", fiberauth.Middleware(v, fiberauth.WithErrorHandler(func(_ *fiber.Ctx, err *core.Error) error { return err })), last)
+		app.Get("/wraps", fiberauth.Middleware(v, fiberauth.WithErrorHandler(func(_ *fiber.Ctx, err *core.Error) error { return fmt.Errorf("auth: %w", err) })), last)
 		return serve(app)
 	},
 	Guards: func(v *core.Verifier) authtest.Do {

@@ -131,9 +131,10 @@ func handle(cfg *config, auth core.Step) gin.HandlerFunc {
 		if err != nil {
 			c.Abort()
 			e := core.AsError(err)
+			recorded := len(c.Errors)
 			cfg.onError(c, e)
 			if !c.Writer.Written() && c.Writer.Status() == http.StatusOK {
-				failClosed(c, e)
+				failClosed(c, e, len(c.Errors) > recorded)
 			}
 			return
 		}
@@ -145,19 +146,23 @@ func handle(cfg *config, auth core.Step) gin.HandlerFunc {
 	}
 }
 
-// failClosed answers a refusal the error handler left unanswered. With no
-// error recorded on c, it writes core's whole answer. A handler that only
-// recorded one (c.Error(err), for a middleware further out that renders
-// c.Errors after c.Next) gets core's status and headers, not yet sent: the
-// outer middleware writes the one body, and if none does, Gin sends the
-// status and the challenge with an empty body, never an empty 200.
-func failClosed(c *gin.Context, e *core.Error) {
-	if len(c.Errors) == 0 {
+// failClosed answers a refusal the error handler left unanswered. If the
+// handler recorded nothing, it writes core's whole answer. A handler that
+// only recorded the error (c.Error(err), for a middleware further out that
+// renders c.Errors after c.Next) gets core's status and headers, not yet
+// sent, but for Content-Type: the outer middleware writes the one body, in
+// its own format, and if none does, Gin sends the status and the
+// challenge with an empty body, never an empty 200.
+func failClosed(c *gin.Context, e *core.Error, recorded bool) {
+	if !recorded {
 		WriteError(c, e)
 		return
 	}
 	h := c.Writer.Header()
 	for k, vs := range e.Header() {
+		if k == "Content-Type" {
+			continue // the renderer's format, not core's
+		}
 		h.Del(k)
 		for _, v := range vs {
 			h.Add(k, v)

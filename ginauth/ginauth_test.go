@@ -2,6 +2,7 @@ package ginauth_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -86,6 +87,7 @@ var adapter = authtest.Adapter{
 		r := gin.New()
 		r.GET("/silent", ginauth.Middleware(v, silent), last)
 		r.GET("/returns", ginauth.Middleware(v, silent), last) // Gin's handlers return nothing
+		r.GET("/wraps", ginauth.Middleware(v, silent), last)
 		return serve(r)
 	},
 	Guards: func(v *core.Verifier) authtest.Do {
@@ -135,10 +137,22 @@ func TestErrorHandlerRecordingWithCError(t *testing.T) {
 		}
 	})
 	rendered.GET("", ginauth.Middleware(f.Verifier, record), ok)
+	r.GET("/rendered-text", func(c *gin.Context) {
+		c.Next()
+		if len(c.Errors) > 0 {
+			c.String(c.Writer.Status(), "refused")
+		}
+	}, ginauth.Middleware(f.Verifier, record), ok)
 	r.GET("/unrendered", ginauth.Middleware(f.Verifier, record), ok)
-	for _, tc := range []struct{ path, body string }{
-		{"/rendered", `{"app_error":401}`},
-		{"/unrendered", ""},
+	// An error an earlier middleware recorded is not the error handler's:
+	// a handler that writes and records nothing still gets core's answer.
+	silent := ginauth.WithErrorHandler(func(*gin.Context, *core.Error) {})
+	r.GET("/earlier-error", func(c *gin.Context) { _ = c.Error(errors.New("traced")) }, ginauth.Middleware(f.Verifier, silent), ok)
+	for _, tc := range []struct{ path, body, contentType string }{
+		{"/rendered", `{"app_error":401}`, "application/json; charset=utf-8"},
+		{"/rendered-text", "refused", "text/plain; charset=utf-8"},
+		{"/unrendered", "", ""},
+		{"/earlier-error", `{"error":"unauthorized","error_description":"a bearer token is required"}`, "application/json"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			w := httptest.NewRecorder()
@@ -148,6 +162,9 @@ func TestErrorHandlerRecordingWithCError(t *testing.T) {
 			}
 			if got := w.Body.String(); got != tc.body {
 				t.Errorf("body %q, want %q (one body, the renderer's)", got, tc.body)
+			}
+			if got := w.Header().Get("Content-Type"); got != tc.contentType {
+				t.Errorf("Content-Type %q, want %q", got, tc.contentType)
 			}
 		})
 	}

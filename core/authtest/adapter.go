@@ -37,13 +37,14 @@ type Adapter struct {
 	// error, then answers http.StatusTeapot with a JSON body.
 	ErrorHandler func(v *core.Verifier, record func(*core.Error), next func()) Do
 
-	// LaxErrorHandler mounts two routes behind the middleware whose last
+	// LaxErrorHandler mounts three routes behind the middleware whose last
 	// handler calls next: "/silent", with an error handler that writes
 	// nothing (and returns nil, where the framework's handlers return an
-	// error), and "/returns", with an error handler that writes nothing and
-	// returns the *core.Error it was given. A framework whose error
-	// handlers return nothing (Gin) mounts the silent handler on both.
-	// Either way the adapter must answer with core's error, exactly.
+	// error); "/returns", with an error handler that writes nothing and
+	// returns the *core.Error it was given; and "/wraps", with one that
+	// returns it wrapped by fmt.Errorf("…: %w", err). A framework whose
+	// error handlers return nothing (Gin) mounts the silent handler on all
+	// three. Every time the adapter must answer with core's error, exactly.
 	LaxErrorHandler func(v *core.Verifier, next func()) Do
 
 	// Guards mounts, each route answering with Respond: "/both", the
@@ -224,7 +225,7 @@ func (a Adapter) laxErrorHandler(t *testing.T) {
 	reached := false
 	do := a.LaxErrorHandler(f.Verifier, func() { reached = true })
 	want := Want{Status: http.StatusUnauthorized, Challenge: bare, Body: noCredBody}
-	for _, path := range []string{"/silent", "/returns"} {
+	for _, path := range []string{"/silent", "/returns", "/wraps"} {
 		t.Run(path, func(t *testing.T) {
 			reached = false
 			CheckCase(t, Case{Name: path, Path: path, Want: want}, do)
