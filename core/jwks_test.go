@@ -1510,32 +1510,12 @@ func TestJWKSKeyCountIsBounded(t *testing.T) {
 // one fails, not answer 503 until restarted.
 func TestMovedJWKSIsDiscoveredAgain(t *testing.T) {
 	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
-	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithUnknownKIDCooldown(time.Second),
-		core.WithLogger(slog.New(slog.DiscardHandler)))
-	iss.Handle("GET /keys-v2", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(iss.JWKS())
-	}))
-	iss.SetDiscovery("jwks_uri", iss.URL+"/keys-v2")
+	v := jkRediscoveryVerifier(t, iss)
+	jkMoveKeys(iss)
 	iss.SetFault(authtest.FaultNotFound) // the old /jwks is gone
-	if _, err := iss.Rotate("ES256"); err != nil {
-		t.Fatal(err)
-	}
-	tok := iss.MustMint(t, nil)
 	// The first unknown kid fetches the old URL and fails (503); the
 	// next attempt, a cooldown later, discovers the new one.
-	_, err := v.Verify(context.Background(), tok)
-	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		time.Sleep(200 * time.Millisecond)
-		if _, err = v.Verify(context.Background(), tok); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("token of the moved JWKS still refused: %v (discovery fetched %d times)", err, iss.DiscoveryHits())
-		}
-	}
+	jkRotateUntilServed(t, iss, v, nil, "the token of the moved JWKS to be accepted")
 	if hits := iss.DiscoveryHits(); hits != 2 {
 		t.Errorf("discovery fetched %d times, want 2 (start-up, then once after the move)", hits)
 	}
@@ -1547,28 +1527,11 @@ func TestMovedJWKSIsDiscoveredAgain(t *testing.T) {
 // discovery at all.
 func TestDiscoveryOutageDoesNotBlockAKnownJWKS(t *testing.T) {
 	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
-	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithUnknownKIDCooldown(time.Second),
-		core.WithLogger(slog.New(slog.DiscardHandler)))
+	v := jkRediscoveryVerifier(t, iss)
 	discovered := iss.DiscoveryHits()
 	iss.SetDiscovery("issuer", "https://elsewhere.example") // discovery now refused
 	iss.SetFault(authtest.Fault500)                         // and the JWKS has an outage
-	if _, err := iss.Rotate("ES256"); err != nil {
-		t.Fatal(err)
-	}
-	tok := iss.MustMint(t, nil)
-	_, err := v.Verify(context.Background(), tok)
-	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
-	iss.SetFault(authtest.FaultNone)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		time.Sleep(200 * time.Millisecond)
-		if _, err = v.Verify(context.Background(), tok); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the JWKS is back but its new key never loads: %v", err)
-		}
-	}
+	jkRotateUntilServed(t, iss, v, func() { iss.SetFault(authtest.FaultNone) }, "the recovered JWKS's new key to load")
 	if n := iss.DiscoveryHits() - discovered; n != 0 {
 		t.Errorf("a 5xx outage made %d discovery requests, want 0 (an outage is not a move)", n)
 	}
@@ -1585,30 +1548,48 @@ func TestJWKSHostGoneIsDiscoveredAgain(t *testing.T) {
 		}
 		return http.DefaultTransport.RoundTrip(r)
 	})}
-	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithUnknownKIDCooldown(time.Second),
-		core.WithHTTPClient(client), core.WithLogger(slog.New(slog.DiscardHandler)))
+	v := jkRediscoveryVerifier(t, iss, core.WithHTTPClient(client))
+	jkMoveKeys(iss)
+	gone.Store(true)
+	jkRotateUntilServed(t, iss, v, nil, "the keys on their new host to load")
+}
+
+// jkRediscoveryVerifier is a verifier that discovers iss's JWKS URL, with
+// a one-second unknown-kid cooldown so that a second attempt comes soon.
+func jkRediscoveryVerifier(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
+	t.Helper()
+	return newVerifier(t, iss, append([]core.Option{core.WithAudiences(authtest.DefaultAudience),
+		core.WithUnknownKIDCooldown(time.Second), core.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
+}
+
+// jkMoveKeys serves iss's JWKS at /keys-v2 too, and names that URL in its
+// discovery document.
+func jkMoveKeys(iss *authtest.Issuer) {
 	iss.Handle("GET /keys-v2", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(iss.JWKS())
 	}))
 	iss.SetDiscovery("jwks_uri", iss.URL+"/keys-v2")
-	gone.Store(true)
+}
+
+// jkRotateUntilServed rotates iss's key and checks that the first token of
+// the new key gets 503 (its JWKS cannot be fetched now); then, after heal
+// (when not nil), that the token is accepted within 5 s.
+func jkRotateUntilServed(t *testing.T, iss *authtest.Issuer, v *core.Verifier, heal func(), what string) {
+	t.Helper()
 	if _, err := iss.Rotate("ES256"); err != nil {
 		t.Fatal(err)
 	}
 	tok := iss.MustMint(t, nil)
 	_, err := v.Verify(context.Background(), tok)
 	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		time.Sleep(200 * time.Millisecond)
-		if _, err = v.Verify(context.Background(), tok); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the keys moved to a new host but are never loaded: %v", err)
-		}
+	if heal != nil {
+		heal()
 	}
+	jkWaitFor(t, 5*time.Second, func() bool {
+		_, err := v.Verify(context.Background(), tok)
+		return err == nil
+	}, what)
 }
 
 type jkRoundTrip func(*http.Request) (*http.Response, error)
