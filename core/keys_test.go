@@ -2,13 +2,17 @@ package core_test
 
 import (
 	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"math/big"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,14 +74,18 @@ func TestUnusableKeysSkipped(t *testing.T) {
 	}
 	huge := new(big.Int).Lsh(big.NewInt(1), 8199)
 	huge.SetBit(huge, 0, 1)
+	ecPub := ecKey.Signer.Public().(*ecdsa.PublicKey)
+	p521 := jkNewKey(t, "ES512").Signer.Public().(*ecdsa.PublicKey)
+	shortX := jkECKeyWithShortX(t)
 
-	tests := []struct {
+	type skipCase struct {
 		name   string
 		jwk    json.RawMessage
 		reason error         // nil: any reason
 		signer *authtest.Key // a key whose tokens carry this kid, when one exists
 		alg    string        // the token alg for signer
-	}{
+	}
+	tests := []skipCase{
 		{name: "use enc", jwk: jkJWK(t, rsaKey, "bad-use-enc", func(m map[string]any) { m["use"] = "enc"; m["alg"] = "RSA-OAEP" }), reason: jkInternals.ErrKeyUse, signer: rsaKey, alg: "RS256"},
 		{name: "use unknown", jwk: jkJWK(t, rsaKey, "bad-use-other", func(m map[string]any) { m["use"] = "tls" }), reason: jkInternals.ErrKeyUse},
 		{name: "key_ops without verify", jwk: jkJWK(t, rsaKey, "bad-ops", func(m map[string]any) { m["key_ops"] = []string{"encrypt", "wrapKey"} }), reason: jkInternals.ErrKeyUse, signer: rsaKey, alg: "RS256"},
@@ -104,6 +112,28 @@ func TestUnusableKeysSkipped(t *testing.T) {
 		{name: "alg of another curve", jwk: jkJWK(t, ecKey, "bad-alg-curve", func(m map[string]any) { m["alg"] = "ES384" }), reason: jkInternals.ErrKeyAlg, signer: ecKey, alg: "ES256"},
 		{name: "member of the wrong type", jwk: jkJWK(t, rsaKey, "bad-alg-type", func(m map[string]any) { m["alg"] = 256 })},
 		{name: "duplicated member", jwk: json.RawMessage(strings.Replace(string(jkJWK(t, rsaKey, "bad-dup", nil)), `{`, `{"use":"sig","use":"sig",`, 1)), reason: jkInternals.ErrDuplicateKey},
+
+		// Points that are no safe public key (docs/security.md, "Weak keys").
+		// jwkset checks EC points against their curve, but not the size
+		// of the coordinates, and Ed25519 keys only for their length.
+		{name: "EC point at infinity (x = y = 0)", jwk: jkECJWK("bad-ec-infinity", "P-256", make([]byte, 32), make([]byte, 32)), reason: jkKeyCheck.ErrKeyOffCurve},
+		{name: "P-384 point at infinity", jwk: jkECJWK("bad-ec384-infinity", "P-384", make([]byte, 48), make([]byte, 48)), reason: jkKeyCheck.ErrKeyOffCurve},
+		{name: "EC x equal to the field prime", jwk: jkECJWK("bad-ec-x-p", "P-256", elliptic.P256().Params().P.FillBytes(make([]byte, 32)), ecPub.Y.FillBytes(make([]byte, 32))), reason: jkKeyCheck.ErrKeyOffCurve},
+		{name: "P-521 point off the curve", jwk: jkECJWK("bad-ec521-off", "P-521", p521.X.FillBytes(make([]byte, 66)), new(big.Int).Xor(p521.Y, big.NewInt(1)).FillBytes(make([]byte, 66))), reason: jkKeyCheck.ErrKeyOffCurve},
+		{name: "EC x one octet short (leading zero dropped)", jwk: jkJWK(t, shortX, "bad-ec-short-x", func(m map[string]any) {
+			m["x"] = jkB64.EncodeToString(shortX.Signer.Public().(*ecdsa.PublicKey).X.Bytes())
+		}), reason: jkKeyCheck.ErrKeyEncoding, signer: shortX, alg: "ES256"},
+		{name: "EC y with a leading zero octet added", jwk: jkJWK(t, ecKey, "bad-ec-long-y", func(m map[string]any) {
+			m["y"] = jkB64.EncodeToString(append([]byte{0}, ecPub.Y.FillBytes(make([]byte, 32))...))
+		}), reason: jkKeyCheck.ErrKeyEncoding, signer: ecKey, alg: "ES256"},
+		{name: "P-256 coordinates in P-384 size", jwk: jkECJWK("bad-ec-wide", "P-256", ecPub.X.FillBytes(make([]byte, 48)), ecPub.Y.FillBytes(make([]byte, 48))), reason: jkKeyCheck.ErrKeyEncoding},
+		{name: "Ed25519 y of no point", jwk: jkEdJWK(t, "bad-ed-no-point", "0200000000000000000000000000000000000000000000000000000000000000"), reason: jkKeyCheck.ErrKeyOffCurve},
+	}
+	for i, p := range jkTorsion {
+		tests = append(tests, skipCase{name: "Ed25519 small order: " + p.name, jwk: jkEdJWK(t, "bad-ed-torsion-"+strconv.Itoa(i), p.hex), reason: jkKeyCheck.ErrKeySmallOrder})
+	}
+	for i, p := range jkNonCanonical {
+		tests = append(tests, skipCase{name: "Ed25519 non-canonical: " + p.name, jwk: jkEdJWK(t, "bad-ed-noncanonical-"+strconv.Itoa(i), p.hex), reason: jkKeyCheck.ErrKeyEncoding})
 	}
 
 	// Good keys of every type, published as they come from providers:
@@ -231,5 +261,101 @@ func TestKeyBinding(t *testing.T) {
 			}
 			jkWantErr(t, err, http.StatusUnauthorized, tt.want)
 		})
+	}
+}
+
+var jkKeyCheck = core.KeyCheckInternals
+
+// jkTorsion are the eight points of small order of edwards25519 ([8]P is
+// the identity), canonically encoded as RFC 8032 §5.1.2 does: y in little
+// endian, the low bit of x in the top bit. With the first one as public key,
+// the identity point and S = 0 make a valid Ed25519 signature of every
+// message (see TestHostileIdentityKeyForgery).
+var jkTorsion = []struct{ name, hex string }{
+	{"identity (order 1)", "0100000000000000000000000000000000000000000000000000000000000000"},
+	{"(0, -1) (order 2)", "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"},
+	{"y = 0, x even (order 4)", "0000000000000000000000000000000000000000000000000000000000000000"},
+	{"y = 0, x odd (order 4)", "0000000000000000000000000000000000000000000000000000000000000080"},
+	{"order 8, first y, x even", "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"},
+	{"order 8, first y, x odd", "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa"},
+	{"order 8, second y, x even", "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"},
+	{"order 8, second y, x odd", "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85"},
+}
+
+// jkNonCanonical are encodings RFC 8032 §5.1.3 refuses but lenient
+// decoders (Go's crypto/ed25519 among them) read as a point: y at or above
+// p = 2^255-19, which is read as y - p, and x = 0 with its sign bit set.
+var jkNonCanonical = []struct{ name, hex string }{
+	{"identity with the sign bit", "0100000000000000000000000000000000000000000000000000000000000080"},
+	{"(0, -1) with the sign bit", "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
+	{"y = p+1 (the identity)", "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"},
+	{"y = p+1 with the sign bit", "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
+	{"y = p (order 4)", "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"},
+	{"y = p with the sign bit", "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
+	{"y = p+3 (a point of large order)", "f0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"},
+	{"y = 2^255-1", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"},
+}
+
+func jkHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// jkEdJWK is an Ed25519 JWK whose x is the hex-encoded point.
+func jkEdJWK(t *testing.T, kid, point string) json.RawMessage {
+	t.Helper()
+	return json.RawMessage(`{"kty":"OKP","crv":"Ed25519","use":"sig","alg":"EdDSA","kid":"` + kid + `","x":"` + jkB64.EncodeToString(jkHex(t, point)) + `"}`)
+}
+
+// jkECJWK is an EC JWK with the coordinates exactly as given.
+func jkECJWK(kid, crv string, x, y []byte) json.RawMessage {
+	return json.RawMessage(`{"kty":"EC","crv":"` + crv + `","use":"sig","kid":"` + kid + `","x":"` + jkB64.EncodeToString(x) + `","y":"` + jkB64.EncodeToString(y) + `"}`)
+}
+
+// jkECKeyWithShortX generates P-256 keys until one has an x coordinate
+// whose first octet is zero (one key in 256).
+func jkECKeyWithShortX(t *testing.T) *authtest.Key {
+	t.Helper()
+	for range 1 << 14 {
+		k := jkNewKey(t, "ES256")
+		if k.Signer.Public().(*ecdsa.PublicKey).X.BitLen() <= 248 {
+			return k
+		}
+	}
+	t.Fatal("no P-256 key with a leading zero octet in x")
+	return nil
+}
+
+// TestKeyChecksKeepGoodKeys: the point checks refuse no genuine key. Random
+// Ed25519 keys, the base point, RFC 8032's first test key, a point whose y
+// is small, and EC keys whose coordinates start with a zero octet (written
+// at full size, as RFC 7518 §6.2.1.2 requires) all load.
+func TestKeyChecksKeepGoodKeys(t *testing.T) {
+	t.Parallel()
+	var keys []string
+	for i := range 200 {
+		k := jkNewKey(t, "EdDSA")
+		keys = append(keys, string(jkJWK(t, k, "ed-"+strconv.Itoa(i), nil)))
+	}
+	for i, p := range []string{
+		"5866666666666666666666666666666666666666666666666666666666666666", // the base point B
+		"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", // RFC 8032 §7.1, TEST 1
+		"0300000000000000000000000000000000000000000000000000000000000000", // y = 3, large order
+		"0300000000000000000000000000000000000000000000000000000000000080", // its negation
+	} {
+		keys = append(keys, string(jkEdJWK(t, "ed-fixed-"+strconv.Itoa(i), p)))
+	}
+	short := jkECKeyWithShortX(t)
+	keys = append(keys, string(jkJWK(t, short, "ec-leading-zero", nil)))
+	for _, alg := range []string{"ES256", "ES384", "ES512"} {
+		keys = append(keys, string(jkJWK(t, jkNewKey(t, alg), "ec-"+alg, nil)))
+	}
+	_, n, skipped, err := jkInternals.ParseJWKS([]byte(`{"keys":[` + strings.Join(keys, ",") + `]}`))
+	if err != nil || n != len(keys) || len(skipped) != 0 {
+		t.Fatalf("ParseJWKS = %d keys, skipped %v, %v; want all %d", n, skipped, err, len(keys))
 	}
 }
