@@ -7,19 +7,29 @@ import (
 
 // Credentials is how core reads the credential sources of one request.
 // Adapters implement it over their framework's request; FromHTTP implements
-// it over *http.Request. Core decides which sources to read: the query and
-// cookie are only asked for when enabled by WithQueryToken or WithCookieToken.
+// it over *http.Request. Core decides what to read and parses it itself
+// (the Bearer scheme, the query, the cookie token), so that every framework
+// refuses and accepts the same requests: an implementation hands over the
+// request's bytes and interprets nothing.
 //
 // Core reads the strings returned only while the Authenticate (or
 // Authorize, AuthenticateOptional) call that asked for them runs, and keeps
 // none of them: the Principal and errors it returns share no memory with
 // them, and the token cache keeps a hash. An adapter may therefore return
-// views of request buffers its framework reuses after the request.
+// views of request buffers its framework reuses after the request. Core
+// does not modify the slices returned.
 type Credentials interface {
-	// Authorization returns every Authorization header field value, in order.
-	Authorization() []string
-	// Query returns every value of the named URL query parameter.
-	Query(name string) []string
+	// Header returns every field value of the named request header, in the
+	// order received, one element per field line (a comma-separated list
+	// in one field stays one element). The name is matched
+	// case-insensitively (RFC 9110 §5.1); spaces and tabs around a value
+	// are not part of it (RFC 9110 §5.5) and are left out, as net/http
+	// leaves them out.
+	Header(name string) []string
+	// RawQuery returns the query of the request target, without the "?",
+	// exactly as received: not decoded, not split, nothing dropped ("" when
+	// there is none). Core splits and decodes it itself; see docs/security.md.
+	RawQuery() string
 	// Cookie returns the value of every cookie with the given name, in the
 	// order sent. A browser sends several when cookies of one name were set
 	// for different paths or domains (a sibling subdomain can plant one), so
@@ -33,13 +43,19 @@ func FromHTTP(r *http.Request) Credentials { return httpCredentials{r} }
 
 type httpCredentials struct{ r *http.Request }
 
-func (h httpCredentials) Authorization() []string { return h.r.Header["Authorization"] }
+// Header returns the request's values as net/http parsed them: under the
+// canonical form of name, already trimmed. The slice is the request's own.
+func (h httpCredentials) Header(name string) []string { return h.r.Header.Values(name) }
 
-func (h httpCredentials) Query(name string) []string {
-	if h.r.URL == nil || h.r.URL.RawQuery == "" {
-		return nil
+// RawQuery is URL.RawQuery, which net/http fills with the bytes after the
+// first "?" of the request target, a "#" and whatever follows it included.
+// It is deliberately not URL.Query(), which drops every pair holding a ";"
+// or a bad %-escape, where fasthttp (under Fiber) keeps them.
+func (h httpCredentials) RawQuery() string {
+	if h.r.URL == nil {
+		return ""
 	}
-	return h.r.URL.Query()[name]
+	return h.r.URL.RawQuery
 }
 
 // Cookie reads the Cookie fields itself rather than through
@@ -67,14 +83,14 @@ func (h httpCredentials) Cookie(name string) []string {
 	return out
 }
 
-// extract returns the one bearer token of a request (contract §1), size
+// extract returns the one bearer token of a request (RFC 6750 §2), size
 // capped. The b64token syntax of the Authorization header's token is left
 // to verifyToken (checked is false), which skips it for a token the cache
 // already verified; it is checked here only when another source also holds
 // a credential, so that a malformed header is reported first, as always.
 func (v *Verifier) extract(c Credentials) (token string, checked bool, err error) {
 	found := 0
-	auth := c.Authorization()
+	auth := c.Header("Authorization")
 	if len(auth) > 1 {
 		return "", false, v.fail(ErrMultipleCredentials, nil)
 	}
@@ -95,15 +111,16 @@ func (v *Verifier) extract(c Credentials) (token string, checked bool, err error
 		return v.fail(ErrMultipleCredentials, nil)
 	}
 	if v.cfg.queryParam != "" {
-		q := c.Query(v.cfg.queryParam)
-		if len(q) > 0 {
-			if len(q) > 1 || found > 0 {
+		raw, n := queryPairs(c.RawQuery(), v.cfg.queryParam)
+		if n > 0 {
+			if n > 1 || found > 0 {
 				return "", false, another()
 			}
-			if err := v.checkToken(q[0]); err != nil {
+			t, err := v.queryValue(raw)
+			if err != nil {
 				return "", false, err
 			}
-			token, found, checked = q[0], 1, true
+			token, found, checked = t, 1, true
 		}
 	}
 	if v.cfg.cookieName != "" {
@@ -129,7 +146,125 @@ func (v *Verifier) extract(c Credentials) (token string, checked bool, err error
 	if found == 0 {
 		return "", false, v.fail(ErrNoCredentials, nil)
 	}
+	// RFC 6750 §2: one method per request. With the query source off an
+	// access_token parameter is no credential core reads, but sent beside
+	// one it is a second method all the same: that token has already
+	// reached access logs and caches, and the client must hear that it
+	// misbehaves rather than be served.
+	if v.cfg.queryParam == "" {
+		if _, n := queryPairs(c.RawQuery(), defaultQueryParameter); n > 0 {
+			return "", false, another()
+		}
+	}
 	return token, checked, nil
+}
+
+// queryPairs finds the pairs of a raw query whose name is name, as
+// application/x-www-form-urlencoded reads them (RFC 6750 §2.3): pairs are
+// split at "&" only (";" is part of a name or value, as the URL Standard
+// has it), the name ends at the first "=", and "+" and %XX are decoded
+// before names are compared. A name holding a bad %-escape is no name core
+// reads, and never this one: no decoding that keeps its bytes turns it
+// into a name without "%". n counts the matching pairs (stopping at 2) and
+// raw is the first one's value, still encoded (empty for a pair without
+// "="). Nothing is allocated.
+func queryPairs(query, name string) (raw string, n int) {
+	for query != "" {
+		var pair string
+		pair, query, _ = strings.Cut(query, "&")
+		k, val, _ := strings.Cut(pair, "=")
+		if !decodedEquals(k, name) {
+			continue
+		}
+		if n == 0 {
+			raw = val
+		}
+		if n++; n > 1 {
+			break
+		}
+	}
+	return raw, n
+}
+
+// decodedEquals reports whether the form-decoded s equals want, without
+// decoding s into a new string. A bad escape makes it false.
+func decodedEquals(s, want string) bool {
+	j := 0
+	for i := 0; i < len(s); j++ {
+		b, w, ok := formByte(s, i)
+		if !ok || j == len(want) || want[j] != b {
+			return false
+		}
+		i += w
+	}
+	return j == len(want)
+}
+
+// formByte decodes the byte at s[i] of a form-encoded string: %XX, "+" for
+// a space, or the byte itself. w is how many bytes of s it took; ok is
+// false for a "%" not followed by two hex digits, which then counts as
+// one byte.
+func formByte(s string, i int) (b byte, w int, ok bool) {
+	switch s[i] {
+	case '+':
+		return ' ', 1, true
+	case '%':
+		if i+2 < len(s) {
+			hi, ok1 := unhex(s[i+1])
+			lo, ok2 := unhex(s[i+2])
+			if ok1 && ok2 {
+				return hi<<4 | lo, 3, true
+			}
+		}
+		return '%', 1, false
+	}
+	return s[i], 1, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// queryValue decodes the value of the query token. The size cap applies to
+// the decoded length and comes first, before any byte is copied, as it
+// does for the other sources; a bad %-escape is then invalid_request. The
+// common token, which holds neither "%" nor "+", is returned as it is.
+func (v *Verifier) queryValue(raw string) (string, error) {
+	n, bad, plain := 0, false, true
+	for i := 0; i < len(raw); n++ {
+		_, w, ok := formByte(raw, i)
+		bad = bad || !ok
+		plain = plain && w == 1 && raw[i] != '+'
+		i += w
+	}
+	if n > v.cfg.maxTokenSize {
+		return "", v.fail(ErrTokenTooLarge, nil)
+	}
+	if bad {
+		return "", v.fail(ErrInvalidRequest, nil)
+	}
+	t := raw
+	if !plain {
+		buf := make([]byte, 0, n)
+		for i := 0; i < len(raw); {
+			b, w, _ := formByte(raw, i)
+			buf = append(buf, b)
+			i += w
+		}
+		t = string(buf)
+	}
+	if err := v.checkToken(t); err != nil {
+		return "", err
+	}
+	return t, nil
 }
 
 // parseAuthorization reads one Authorization value. ok is false for another

@@ -18,21 +18,20 @@ type Option func(*config)
 
 // Defaults. Each is also stated on the option that changes it.
 const (
-	DefaultLeeway           = 30 * time.Second
-	MaxLeeway               = 5 * time.Minute
-	DefaultMaxTokenSize     = 16 << 10
-	DefaultRealm            = "api"
-	DefaultCooldown         = 30 * time.Second
-	DefaultRefreshInterval  = time.Hour
-	DefaultMinRefresh       = 10 * time.Second
-	DefaultMaxRefresh       = 24 * time.Hour
-	DefaultMaxStale         = 24 * time.Hour
-	DefaultFetchTimeout     = 10 * time.Second
-	DefaultMaxJWKSSize      = 1 << 20
-	DefaultTokenCacheSize   = 10000
-	DefaultTokenCacheBytes  = 32 << 20
-	defaultQueryParameter   = "access_token"
-	defaultDiscoveryTimeout = DefaultFetchTimeout
+	DefaultLeeway          = 30 * time.Second
+	MaxLeeway              = 5 * time.Minute
+	DefaultMaxTokenSize    = 16 << 10
+	DefaultRealm           = "api"
+	DefaultCooldown        = 30 * time.Second
+	DefaultRefreshInterval = time.Hour
+	DefaultMinRefresh      = 10 * time.Second
+	DefaultMaxRefresh      = 24 * time.Hour
+	DefaultMaxStale        = 24 * time.Hour
+	DefaultFetchTimeout    = 10 * time.Second
+	DefaultMaxJWKSSize     = 1 << 20
+	DefaultTokenCacheSize  = 10000
+	DefaultTokenCacheBytes = 32 << 20
+	defaultQueryParameter  = "access_token"
 )
 
 // MaxTokenCacheEntries is the largest entry bound WithTokenCache accepts
@@ -232,7 +231,9 @@ func WithRealm(realm string) Option {
 
 // WithQueryToken accepts a token in the URL query parameter access_token.
 // Tokens in URLs end up in logs and browser history (RFC 9700 §4.3.2), so
-// this is off by default. A request may still use only one method.
+// this is off by default. A request may still use only one method; off,
+// an access_token parameter beside a header or cookie token is refused as a
+// second method all the same (docs/security.md).
 func WithQueryToken() Option {
 	return func(c *config) { c.queryParam = defaultQueryParameter }
 }

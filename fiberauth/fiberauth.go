@@ -191,15 +191,17 @@ func unanswered(c *fiber.Ctx) bool {
 // buffers, which are reused after the request.
 type credentials struct{ c *fiber.Ctx }
 
-// Authorization matches the field name case-insensitively (RFC 9110 §5.1),
-// also when fiber.Config.DisableHeaderNormalizing keeps names as sent. The
-// values are views of fasthttp's header buffer, not copies, as Fiber's own
-// c.Get returns them: core.Credentials guarantees that core keeps none of
-// them past the call, so the hot path copies no token.
-func (r credentials) Authorization() []string {
+// Header matches the field name case-insensitively (RFC 9110 §5.1), also
+// when fiber.Config.DisableHeaderNormalizing keeps names as sent (the
+// header's PeekAll would then miss a field sent in another case), and
+// returns every field of the name, in order. The values are views of
+// fasthttp's header buffer, not copies, as Fiber's own c.Get returns them:
+// core.Credentials guarantees that core keeps none of them past the call,
+// so the hot path copies no token.
+func (r credentials) Header(name string) []string {
 	var out []string
 	r.c.Request().Header.VisitAll(func(k, v []byte) {
-		if strings.EqualFold(utils.UnsafeString(k), fiber.HeaderAuthorization) {
+		if strings.EqualFold(utils.UnsafeString(k), name) {
 			// RFC 9110 §5.5: spaces and tabs around a field value are not
 			// part of it. fasthttp trims the spaces only; net/http, under
 			// Gin and Echo, trims both.
@@ -209,12 +211,17 @@ func (r credentials) Authorization() []string {
 	return out
 }
 
-func (r credentials) Query(name string) []string {
-	var out []string
-	for _, v := range r.c.Context().QueryArgs().PeekMulti(name) {
-		out = append(out, string(v))
+// RawQuery is what follows the first "?" of the request target as sent, a
+// view of fasthttp's buffer. It is read from the request line rather than
+// from the parsed URI, which ends the query at a "#" where net/http (under
+// Gin and Echo) keeps it: core then parses the same bytes on every
+// framework.
+func (r credentials) RawQuery() string {
+	uri := utils.UnsafeString(r.c.Request().Header.RequestURI())
+	if i := strings.IndexByte(uri, '?'); i >= 0 {
+		return uri[i+1:]
 	}
-	return out
+	return ""
 }
 
 // Cookie returns the value of every cookie named name, copied out of

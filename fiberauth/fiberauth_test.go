@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
@@ -199,4 +202,71 @@ func TestAuthorizationValueOWS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServerAnswersFirst pins what fasthttp itself does with requests that
+// net/http (under Gin and Echo) refuses, or accepts, before any middleware
+// runs: docs/security.md lists these as accepted behaviours. Raw bytes go
+// to a real listener, since app.Test writes requests through net/http.
+func TestServerAnswersFirst(t *testing.T) {
+	f := authtest.NewFixture(t)
+	app := newApp()
+	app.Get("/", fiberauth.Middleware(f.Verifier), respond)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+	tok := f.Issuer.MustMint(t, nil)
+	for _, tc := range []struct {
+		name, req string
+		status    int
+		challenge string
+	}{
+		// net/http: a plain 400 Bad Request, no challenge.
+		{"control byte in the token", "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ab\x01cd\r\n\r\n", http.StatusBadRequest,
+			`Bearer realm="api", error="invalid_request", error_description="the bearer credential is malformed"`},
+		// net/http: a plain 400 Bad Request.
+		{"control byte in another header", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\nAuthorization: Bearer " + tok + "\r\n\r\n", http.StatusOK, ""},
+		// net/http: 400 missing required Host header.
+		{"HTTP/1.1 without Host", "GET / HTTP/1.1\r\nAuthorization: Bearer " + tok + "\r\n\r\n", http.StatusOK, ""},
+		// net/http (1 MiB of headers by default): core's 401, too large.
+		{"40 KiB header", "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + strings.Repeat("a", 40<<10) + "\r\n\r\n", http.StatusRequestHeaderFieldsTooLarge, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := rawRequest(t, ln.Addr().String(), tc.req)
+			if resp.StatusCode != tc.status || resp.Header.Get("WWW-Authenticate") != tc.challenge {
+				t.Errorf("got %d %q, want %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), tc.status, tc.challenge)
+			}
+		})
+	}
+}
+
+// rawRequest writes req to addr as it is and reads the answer.
+func rawRequest(t *testing.T, addr, req string) *http.Response {
+	t.Helper()
+	var conn net.Conn
+	var err error
+	for range 50 { // the listener is served from another goroutine
+		if conn, err = net.Dial("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp
 }

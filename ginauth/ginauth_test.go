@@ -1,12 +1,17 @@
 package ginauth_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -165,6 +170,54 @@ func TestErrorHandlerRecordingWithCError(t *testing.T) {
 			}
 			if got := w.Header().Get("Content-Type"); got != tc.contentType {
 				t.Errorf("Content-Type %q, want %q", got, tc.contentType)
+			}
+		})
+	}
+}
+
+// TestServerAnswersFirst pins what net/http's server itself does, before
+// Gin or the middleware runs, with requests fasthttp (under Fiber) hands to
+// its app: docs/security.md lists these as accepted behaviours. Raw bytes
+// go to a real server, since a client would refuse to send them.
+func TestServerAnswersFirst(t *testing.T) {
+	f := authtest.NewFixture(t)
+	r := gin.New()
+	r.GET("/", ginauth.Middleware(f.Verifier), respond)
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	tok := f.Issuer.MustMint(t, nil)
+	tooLarge := `Bearer realm="api", error="invalid_token", error_description="the access token is too large"`
+	for _, tc := range []struct {
+		name, req string
+		status    int
+		challenge string
+	}{
+		// Fiber: core's 400 invalid_request challenge.
+		{"control byte in the token", "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ab\x01cd\r\n\r\n", http.StatusBadRequest, ""},
+		// Fiber: served (200).
+		{"control byte in another header", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\nAuthorization: Bearer " + tok + "\r\n\r\n", http.StatusBadRequest, ""},
+		// Fiber: served (200).
+		{"HTTP/1.1 without Host", "GET / HTTP/1.1\r\nAuthorization: Bearer " + tok + "\r\n\r\n", http.StatusBadRequest, ""},
+		// Fiber: fasthttp's 431 beyond ReadBufferSize.
+		{"40 KiB header", "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + strings.Repeat("a", 40<<10) + "\r\n\r\n", http.StatusUnauthorized, tooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := io.WriteString(conn, tc.req); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tc.status || resp.Header.Get("WWW-Authenticate") != tc.challenge {
+				t.Errorf("got %d %q, want %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), tc.status, tc.challenge)
 			}
 		})
 	}

@@ -209,6 +209,27 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "cookie token and a twin no cookie may hold", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read + "; " + CookieName + `=a\b`}}, Want: twoMethods()},
 		{Name: "header and cookie token", Path: RouteSources, Header: http.Header{"Authorization": {"Bearer " + read}, "Cookie": {CookieName + "=" + read}}, Want: twoMethods()},
 		{Name: "two query tokens", Path: RouteSources, Query: "access_token=" + read + "&access_token=" + read, Want: twoMethods()},
+		// The query as core parses it, for every framework: pairs split at
+		// "&" only, names and values form-decoded, a name with a bad escape
+		// naming no parameter core reads (docs/security.md).
+		{Name: "query token and a twin with a bad escape", Path: RouteSources, Query: "access_token=" + read + "&access_token=%zz", Want: twoMethods()},
+		{Name: "query token and a twin holding a semicolon", Path: RouteSources, Query: "access_token=" + read + "&access_token=a;b", Want: twoMethods()},
+		{Name: "query token and a %-encoded twin", Path: RouteSources, Query: "access_token=" + read + "&access%5Ftoken=" + read, Want: twoMethods()},
+		{Name: "query token with a bad escape", Path: RouteSources, Query: "access_token=%zz", Want: invalidRequest()},
+		{Name: "query token holding a semicolon", Path: RouteSources, Query: "access_token=" + read + ";x=1", Want: invalidRequest()},
+		{Name: "query token holding a plus (a space)", Path: RouteSources, Query: "access_token=" + read + "+", Want: invalidRequest()},
+		{Name: "query token before a hash", Path: RouteSources, Query: "access_token=" + read + "#x", Want: invalidRequest()},
+		{Name: "%-encoded query name and token", Path: RouteSources, Query: "%61ccess%5Ftoken=" + strings.ReplaceAll(read, ".", "%2E"), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "query name with a plus is another name", Path: RouteSources, Query: "access_token+=x&access+token=y&access_token=" + read, Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "query name with a bad escape is another name", Path: RouteSources, Query: "access_token%zz=x&%zz=y&access_token=" + read, Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "query token beside pairs with semicolons and bad escapes", Path: RouteSources, Query: "a=1;b=2&c=%zz&&access_token=" + read, Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "header and a query token holding a semicolon", Path: RouteSources, Query: "access_token=a;b", Header: bearer(read), Want: twoMethods()},
+		// RFC 6750 §2: one method per request, even while the query source
+		// is off and the query token itself would be ignored.
+		{Name: "header and query token, query source off", Path: RouteProtected, Query: "access_token=x", Header: bearer(read), Want: twoMethods()},
+		{Name: "header and a query token holding a semicolon, query source off", Path: RouteProtected, Query: "access_token=a;b", Header: bearer(read), Want: twoMethods()},
+		{Name: "header and a %-encoded query token name, query source off", Path: RouteProtected, Query: "x=1&access%5ftoken=", Header: bearer(read), Want: twoMethods()},
+		{Name: "header and unrelated parameters, query source off", Path: RouteProtected, Query: "access_tokens=x&access_token%zz=y&token=z", Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "token over the size cap", Path: RouteProtected, Header: bearer(huge), Want: invalidToken("the access token is too large")},
 		// §2 validating the token
 		{Name: "valid token", Path: RouteProtected, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
