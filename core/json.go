@@ -1,10 +1,12 @@
 package core
 
 import (
-	"encoding/json"
 	"errors"
+	"hash/maphash"
 	"math"
 	"strconv"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -15,11 +17,17 @@ import (
 // second "aud" could decide what a claim is. This reader validates the whole
 // text, refuses duplicate member names (compared after unescaping, exactly),
 // refuses invalid UTF-8, and hands back each member's raw value for typed
-// reading. It allocates only when a name or string contains escapes.
+// reading. Names are unescaped without encoding/json, and a duplicate is
+// refused as soon as it is read. The reader allocates nothing for an object
+// of up to 32 members without escapes (dst aside); otherwise a few buffers
+// for all of an object's escaped names and for the hash set of a larger
+// object's names (each twice the last), and one per escaped string value
+// read through jsonString.
 
 var (
-	errJSONSyntax = errors.New("invalid JSON")
-	errJSONDepth  = errors.New("JSON nested too deeply")
+	errJSONSyntax  = errors.New("invalid JSON")
+	errJSONDepth   = errors.New("JSON nested too deeply")
+	errJSONMembers = errors.New("JSON object has too many members")
 )
 
 const maxJSONDepth = 32
@@ -31,6 +39,23 @@ type member struct {
 
 // parseObject reads s, which must be exactly one JSON object, into dst.
 func parseObject(s string, dst []member) ([]member, error) {
+	return readObject(s, dst, math.MaxInt, false)
+}
+
+// parseObjectMax is parseObject for an object of at most limit members:
+// one more is errJSONMembers, found before it is read.
+func parseObjectMax(s string, dst []member, limit int) ([]member, error) {
+	return readObject(s, dst, limit, false)
+}
+
+// parseMembers reads every member of the object s, duplicates included,
+// for labels in logs (the kid of a JWK that was skipped for one): it
+// decides nothing.
+func parseMembers(s string) ([]member, error) {
+	return readObject(s, nil, math.MaxInt, true)
+}
+
+func readObject(s string, dst []member, limit int, dupsOK bool) ([]member, error) {
 	i := skipWS(s, 0)
 	if i >= len(s) || s[i] != '{' {
 		return dst, errJSONSyntax
@@ -43,9 +68,17 @@ func parseObject(s string, dst []member) ([]member, error) {
 		}
 		return dst, nil
 	}
+	var (
+		arena []byte  // the unescaped names are views of it
+		names []int32 // see seen
+		small [64]int32
+	)
 	for {
 		if i >= len(s) || s[i] != '"' {
 			return dst, errJSONSyntax
+		}
+		if len(dst)-start == limit {
+			return dst, errJSONMembers
 		}
 		end, escaped, err := scanString(s, i)
 		if err != nil {
@@ -53,8 +86,21 @@ func parseObject(s string, dst []member) ([]member, error) {
 		}
 		key := s[i+1 : end-1]
 		if escaped {
-			if key, err = unescape(s[i:end]); err != nil {
-				return dst, err
+			// Unescaping never lengthens a name. A full arena is
+			// replaced, never regrown, so earlier views stay valid.
+			if cap(arena)-len(arena) < end-i {
+				arena = make([]byte, 0, max(2*cap(arena), 256, end-i))
+			}
+			n := len(arena)
+			arena = unescapeTo(arena, s[i:end])
+			key = bytesString(arena[n:len(arena):len(arena)])
+		}
+		// A duplicate is refused as soon as it is read: an object of one
+		// repeated name costs no more to refuse than its first two members.
+		if !dupsOK {
+			var dup bool
+			if names, dup = seen(names, small[:], dst[start:], key); dup {
+				return dst, ErrDuplicateClaim
 			}
 		}
 		i = skipWS(s, end)
@@ -82,32 +128,65 @@ func parseObject(s string, dst []member) ([]member, error) {
 	if skipWS(s, i+1) != len(s) {
 		return dst, errJSONSyntax
 	}
-	if hasDuplicate(dst[start:]) {
-		return dst, ErrDuplicateClaim
-	}
 	return dst, nil
 }
 
-func hasDuplicate(m []member) bool {
-	if len(m) <= 16 {
-		for i := 1; i < len(m); i++ {
-			for j := 0; j < i; j++ {
-				if m[i].key == m[j].key {
-					return true
-				}
+// smallObject is how many names an object may have for each new one to be
+// compared with every earlier one. Past them, names go into a hash set.
+// len(small) in readObject must be a power of two of at least
+// 2*(smallObject+1).
+const smallObject = 16
+
+// seen reports whether key, the name of the member that follows ms, is the
+// name of one of ms, and records it. The first smallObject names are
+// compared one by one; from then on each name is looked up in, and added
+// to, table: an open-addressing hash set of member indexes, at most half
+// full, hashed with a seed chosen per process so that colliding names
+// cannot be prepared ahead. The table of an object of up to 32 members
+// (every token header) is small, the caller's array on its stack; a larger
+// object's table is allocated, and doubled as it grows. seen returns the
+// table to pass with the next name.
+func seen(table, small []int32, ms []member, key string) ([]int32, bool) {
+	if len(ms) < smallObject {
+		for _, m := range ms {
+			if m.key == key {
+				return table, true
 			}
 		}
-		return false
+		return table, false
 	}
-	seen := make(map[string]struct{}, len(m))
-	for _, x := range m {
-		if _, ok := seen[x.key]; ok {
+	if 2*(len(ms)+1) > len(table) {
+		// Index every earlier member again (they are distinct), into a
+		// table twice the size; the first time, into small.
+		if table == nil {
+			table = small
+		} else {
+			table = make([]int32, 2*len(table))
+		}
+		for i, m := range ms {
+			insertName(table, ms, m.key, i)
+		}
+	}
+	return table, insertName(table, ms, key, len(ms))
+}
+
+// insertName adds member i, named key, to table unless an earlier member
+// of ms has that name, which it reports.
+func insertName(table []int32, ms []member, key string, i int) bool {
+	mask := uint64(len(table) - 1) // len(table) is a power of two
+	for h := maphash.String(nameSeed, key) & mask; ; h = (h + 1) & mask {
+		j := table[h]
+		if j == 0 {
+			table[h] = int32(i + 1) // index+1; 0 is empty
+			return false
+		}
+		if ms[j-1].key == key {
 			return true
 		}
-		seen[x.key] = struct{}{}
 	}
-	return false
 }
+
+var nameSeed = maphash.MakeSeed()
 
 func skipWS(s string, i int) int {
 	for i < len(s) {
@@ -170,12 +249,74 @@ func isHex(c byte) bool {
 	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
 }
 
-func unescape(quoted string) (string, error) {
-	var out string
-	if err := json.Unmarshal([]byte(quoted), &out); err != nil {
-		return "", errJSONSyntax
+// unescapeTo appends the text of quoted, a JSON string that scanString
+// accepted, with its escapes decoded as encoding/json decodes them: a
+// surrogate pair becomes one rune, and a lone surrogate U+FFFD.
+func unescapeTo(dst []byte, quoted string) []byte {
+	s := quoted[1 : len(quoted)-1]
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '\\' {
+			j := i + 1
+			for j < len(s) && s[j] != '\\' {
+				j++
+			}
+			dst = append(dst, s[i:j]...)
+			i = j
+			continue
+		}
+		switch s[i+1] {
+		case 'u':
+			r := hex4(s[i+2 : i+6])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					r2 = hex4(s[i+2 : i+6])
+				}
+				if d := utf16.DecodeRune(r, r2); d != unicode.ReplacementChar {
+					r, i = d, i+6
+				} else {
+					r = unicode.ReplacementChar
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+			continue
+		case 'b':
+			c = '\b'
+		case 'f':
+			c = '\f'
+		case 'n':
+			c = '\n'
+		case 'r':
+			c = '\r'
+		case 't':
+			c = '\t'
+		default: // '"', '\\', '/'
+			c = s[i+1]
+		}
+		dst = append(dst, c)
+		i += 2
 	}
-	return out, nil
+	return dst
+}
+
+// hex4 reads four hex digits that scanString checked.
+func hex4(h string) rune {
+	var r rune
+	for i := 0; i < 4; i++ {
+		c := h[i]
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c <= 'F':
+			c -= 'A' - 10
+		default:
+			c -= 'a' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 // skipValue validates one JSON value starting at s[i] and returns the index after it.
@@ -302,8 +443,8 @@ func jsonString(raw string) (string, bool) {
 	inner := raw[1 : len(raw)-1]
 	for i := 0; i < len(inner); i++ {
 		if inner[i] == '\\' {
-			s, err := unescape(raw)
-			return s, err == nil
+			// raw was validated when its object was read.
+			return bytesString(unescapeTo(make([]byte, 0, len(inner)), raw)), true
 		}
 	}
 	return inner, true
