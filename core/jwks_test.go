@@ -1595,3 +1595,97 @@ func jkRotateUntilServed(t *testing.T, iss *authtest.Issuer, v *core.Verifier, h
 type jkRoundTrip func(*http.Request) (*http.Response, error)
 
 func (f jkRoundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// jkSharedKID publishes keys, all under the kid of iss's signing key, after
+// that key (as extra JWKs, so that SetExtraJWKs can withdraw them again).
+func jkSharedKID(t *testing.T, iss *authtest.Issuer, keys ...*authtest.Key) {
+	t.Helper()
+	raw := make([]json.RawMessage, len(keys))
+	for i, k := range keys {
+		k.ID = iss.SigningKey().ID
+		raw[i] = jkJWK(t, k, k.ID, nil)
+	}
+	iss.SetExtraJWKs(raw...)
+}
+
+// RFC 7517 §4.5 makes distinct kids a SHOULD only: a token signed by any
+// key of a kid that several keys share verifies, and a token that no such
+// key verified is refused as a bad signature, not an unknown key.
+func TestKeysSharingAKID(t *testing.T) {
+	t.Parallel()
+	iss := authtest.MustIssuer(t) // RS256
+	first, second := iss.SigningKey(), jkNewKey(t, "RS256")
+	jkSharedKID(t, iss, second)
+	e := jkStart(t, iss)
+	e.ready()
+	stranger := jkNewKey(t, "RS256") // published by nobody
+	stranger.ID = first.ID
+
+	tests := []struct {
+		name string
+		by   *authtest.Key
+		want error // nil: verifies
+	}{
+		{"signed by the first key of the kid", first, nil},
+		{"signed by the second key of the kid", second, nil},
+		{"signed by no key of the kid", stranger, core.ErrSignatureInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := iss.MustMint(t, nil, authtest.SignedBy(tc.by))
+			p, err := e.v.Verify(context.Background(), tok)
+			if tc.want != nil {
+				jkWantErr(t, err, http.StatusUnauthorized, tc.want)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if p.KeyID != first.ID {
+				t.Fatalf("KeyID %q, want %q", p.KeyID, first.ID)
+			}
+		})
+	}
+	if n := e.probe.unknown.Load(); n != 0 {
+		t.Fatalf("%d unknown-kid lookups; a shared kid is a known one", n)
+	}
+}
+
+// At most MaxKeysPerKID keys may share a kid: the ones after them are
+// skipped at load with their reason, and never verify, so that a refused
+// token costs at most that many signature checks.
+func TestKeysSharingAKIDAreBounded(t *testing.T) {
+	t.Parallel()
+	bound := core.SharedKIDInternals.MaxKeysPerKID
+	iss := jkIssuer(t) // ES256: quick keys
+	keys := []*authtest.Key{iss.SigningKey()}
+	for range bound { // bound+1 keys in all
+		keys = append(keys, jkNewKey(t, "ES256"))
+	}
+	jkSharedKID(t, iss, keys[1:]...)
+	e := jkStart(t, iss)
+	e.ready()
+
+	if ri := e.probe.last(t); ri.Keys != bound || ri.Skipped != 1 {
+		t.Fatalf("refresh loaded %d keys, skipped %d; want %d and 1", ri.Keys, ri.Skipped, bound)
+	}
+	skipped := e.probe.Skipped()
+	if len(skipped) != 1 || skipped[0].kid != keys[0].ID || !errors.Is(skipped[0].reason, core.SharedKIDInternals.ErrKIDShared) {
+		t.Fatalf("skipped %v, want the last key of kid %q for ErrKIDShared", skipped, keys[0].ID)
+	}
+	if n := e.logs.find(slog.LevelWarn, "key skipped", "kid", keys[0].ID); n != 1 {
+		t.Fatalf("%d warnings for the skipped key, want 1", n)
+	}
+	for i, k := range keys {
+		t.Run(fmt.Sprintf("key %d of %d", i+1, len(keys)), func(t *testing.T) {
+			_, err := e.v.Verify(context.Background(), iss.MustMint(t, nil, authtest.SignedBy(k)))
+			if i < bound {
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				return
+			}
+			jkWantErr(t, err, http.StatusUnauthorized, core.ErrSignatureInvalid)
+		})
+	}
+}

@@ -137,19 +137,22 @@ func (c *tokenCache) get(sum *[32]byte, set *keySet) *cacheEntry {
 	return nil
 }
 
-// selects reports whether set would choose e's key for e's token today, as
-// a fresh verification would: by the token's kid, or, for a token without
-// one, as the only key of the set. Being in the set is not enough: a token
-// without kid that a one-key set verified is refused by a fresh
-// verification once a second key is published, and the cache must answer
-// as a fresh verification would.
+// selects reports whether set would try e's key for e's token today, as a
+// fresh verification would: among the keys of the token's kid that fit its
+// alg (at most maxKeysPerKID), or, for a token without kid, as the only key
+// of the set. A fresh verification of the token would then succeed with
+// that very key. Being in the set is not enough: a token without kid that
+// a one-key set verified is refused by a fresh verification once a second
+// key is published. Nor is the kid: when several keys share it, only the
+// key that verified the token keeps its entry alive, never another key of
+// the same kid, so the entry goes when that key leaves the set.
 func (e *cacheEntry) selects(set *keySet) bool {
 	kid := ""
 	if e.named {
 		kid = e.key.kid
 	}
-	k, _ := set.lookup(kid, e.key.kind, e.p.Algorithm)
-	return k == e.key
+	keys, _ := set.lookup(kid, e.key.kind, e.p.Algorithm)
+	return keys.has(e.key)
 }
 
 // put caches p, verified with key (named by the token's kid, or not), under

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -531,10 +532,13 @@ func measureEntries(t *testing.T, n int, claims func(i int) authtest.Claims) {
 // call, as fiberauth returns views of fasthttp's reused header buffer.
 type bufferCredentials struct{ auth []byte }
 
-func (b bufferCredentials) Authorization() []string {
+func (b bufferCredentials) Header(name string) []string {
+	if !strings.EqualFold(name, "Authorization") {
+		return nil
+	}
 	return []string{unsafe.String(unsafe.SliceData(b.auth), len(b.auth))}
 }
-func (bufferCredentials) Query(string) []string  { return nil }
+func (bufferCredentials) RawQuery() string       { return "" }
 func (bufferCredentials) Cookie(string) []string { return nil }
 
 // TestCredentialsAreNotRetained backs the promise on core.Credentials that
@@ -652,4 +656,85 @@ func TestTokenCacheTableIsBounded(t *testing.T) {
 	if slots := core.TokenCacheSlots(v); slots > 4096 {
 		t.Fatalf("a 1 MiB cache has a table of %d slots", slots)
 	}
+}
+
+// Two keys share a kid. The entry of a token stays while the key that
+// verified it is published, and goes when that key leaves, even though
+// another key of the same kid stays and would pass a lookup by kid alone.
+func TestTokenCacheKeysSharingAKID(t *testing.T) {
+	iss := authtest.MustIssuer(t) // RS256
+	iss.SetCacheControl("max-age=0")
+	var refreshes atomic.Int64
+	var count hitCounter
+	hooks := count.hooks()
+	hooks.OnRefresh = func(i core.RefreshInfo) {
+		if i.Err == nil {
+			refreshes.Add(1)
+		}
+	}
+	first := iss.SigningKey()
+	second, err := authtest.NewKey("RS256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.ID = first.ID
+	jwk, err := json.Marshal(second.JWK())
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss.SetExtraJWKs(jwk)
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithHooks(hooks),
+		core.WithRefreshBounds(20*time.Millisecond, time.Second))
+	ctx := context.Background()
+	waitRefresh := func(t *testing.T) {
+		t.Helper()
+		n := refreshes.Load()
+		deadline := time.Now().Add(5 * time.Second)
+		for refreshes.Load() < n+2 { // one that may have started before the change, one after
+			if time.Now().After(deadline) {
+				t.Fatal("no JWKS refresh within 5s")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	hit := func(t *testing.T, tok string) bool {
+		t.Helper()
+		hits := count.hits.Load()
+		if _, err := v.Verify(ctx, tok); err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+		return count.hits.Load() == hits+1
+	}
+	tok1 := iss.MustMint(t, nil)
+	tok2 := iss.MustMint(t, nil, authtest.SignedBy(second))
+	for _, tok := range []string{tok1, tok2} {
+		if hit(t, tok) {
+			t.Fatal("a first verification was a hit")
+		}
+	}
+
+	t.Run("refreshes that keep both keys keep both entries", func(t *testing.T) {
+		waitRefresh(t)
+		if !hit(t, tok1) || !hit(t, tok2) {
+			t.Fatal("the entry of a key still published was lost on refresh")
+		}
+	})
+
+	t.Run("the entry goes with its key, not with its kid", func(t *testing.T) {
+		iss.SetExtraJWKs() // a rotation withdraws the second key
+		waitRefresh(t)
+		// The hit on tok1 notices the new key set and sweeps, without
+		// tok2 being presented again.
+		if !hit(t, tok1) {
+			t.Fatal("the entry of the key that stays was lost")
+		}
+		if n, _ := cacheStats(t, v); n != 1 {
+			t.Fatalf("%d entries, want 1 (the first key's token only)", n)
+		}
+		_, err := v.Verify(ctx, tok2)
+		wantErr(t, err, core.ErrSignatureInvalid, http.StatusUnauthorized)
+		if n := count.failedHits.Load(); n != 0 {
+			t.Fatalf("%d refusals answered from the cache", n)
+		}
+	})
 }
