@@ -163,7 +163,7 @@ func AsError(err error) *Error {
 	if err == nil {
 		return nil
 	}
-	return newError("api", ErrTokenMalformed, err)
+	return newError(DefaultRealm, ErrTokenMalformed, err)
 }
 
 type errorClass struct {

@@ -14,11 +14,14 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"math"
+	"math/big"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -165,18 +168,18 @@ func signingInput(tok string) string {
 // fzCreds is a request's credential sources built from fuzzed strings.
 type fzCreds struct {
 	auth      []string
-	query     []string
+	query     string // the raw query
 	cookie    string
 	hasCookie bool
 }
 
-func (c fzCreds) Authorization() []string { return c.auth }
-func (c fzCreds) Query(name string) []string {
-	if name != "access_token" {
+func (c fzCreds) Header(name string) []string {
+	if !strings.EqualFold(name, "Authorization") {
 		return nil
 	}
-	return c.query
+	return c.auth
 }
+func (c fzCreds) RawQuery() string { return c.query }
 func (c fzCreds) Cookie(name string) []string {
 	if name != fzCookie || !c.hasCookie {
 		return nil
@@ -192,7 +195,36 @@ var (
 	reOtherScheme = regexp.MustCompile("^(?i:bearer)[!#$%&'*+\\-.^_`|~0-9A-Za-z]")
 	reBearerStart = regexp.MustCompile(`^(?i:bearer)`)
 	reB64Token    = regexp.MustCompile(`^[A-Za-z0-9\-._~+/]+=*$`)
+	reEscape      = regexp.MustCompile(`%[0-9A-Fa-f]{2}`)
 )
+
+// fzOracleQuery returns the still encoded values of every access_token
+// pair of a raw query: pairs split at "&" alone, names decoded by
+// url.QueryUnescape, a name it cannot decode being no access_token.
+func fzOracleQuery(q string) []string {
+	var out []string
+	for _, pair := range strings.Split(q, "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		if name, err := url.QueryUnescape(k); err == nil && name == "access_token" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// fzOracleQueryToken decodes and classifies one query value: the size cap
+// on the decoded length (a bad "%" counting as one byte) first, then the
+// escapes, then the token syntax.
+func fzOracleQueryToken(raw string, maxSize int) (string, error) {
+	if len(raw)-2*len(reEscape.FindAllString(raw, -1)) > maxSize {
+		return "", core.ErrTokenTooLarge
+	}
+	tok, err := url.QueryUnescape(raw)
+	if err != nil {
+		return "", core.ErrInvalidRequest
+	}
+	return tok, fzOracleToken(tok, maxSize)
+}
 
 // fzOracleToken classifies one token value (from any source).
 func fzOracleToken(tok string, maxSize int) error {
@@ -230,14 +262,16 @@ func fzOracle(c fzCreds, query, cookie bool, maxSize int) (string, error) {
 			return "", core.ErrInvalidRequest
 		}
 	}
-	if query && len(c.query) > 0 {
-		if len(c.query) > 1 || found {
+	qs := fzOracleQuery(c.query)
+	if query && len(qs) > 0 {
+		if len(qs) > 1 || found {
 			return "", core.ErrMultipleCredentials
 		}
-		if err := fzOracleToken(c.query[0], maxSize); err != nil {
+		tok, err := fzOracleQueryToken(qs[0], maxSize)
+		if err != nil {
 			return "", err
 		}
-		token, found = c.query[0], true
+		token, found = tok, true
 	}
 	if cookie && c.hasCookie && c.cookie != "" {
 		if found {
@@ -251,11 +285,14 @@ func fzOracle(c fzCreds, query, cookie bool, maxSize int) (string, error) {
 	if !found {
 		return "", core.ErrNoCredentials
 	}
+	if !query && len(qs) > 0 { // RFC 6750 §2: one method, even when the query is not read
+		return "", core.ErrMultipleCredentials
+	}
 	return token, nil
 }
 
 // FuzzAuthenticate fuzzes the credential sources of a request (up to two
-// Authorization fields, up to two query values, a cookie) through
+// Authorization fields, a raw query, a cookie) through
 // Verifier.Authenticate, on a verifier with only the header enabled and one
 // with the query and cookie enabled too, against the regexp oracle above.
 // A request the oracle extracts a token from must get exactly what Verify
@@ -268,8 +305,7 @@ func FuzzAuthenticate(f *testing.F) {
 	for _, s := range []struct {
 		a1, a2        string
 		nAuth         uint8
-		q1, q2        string
-		nQuery        uint8
+		query         string
 		cookie        string
 		cookieSet, qc bool
 	}{
@@ -291,20 +327,28 @@ func FuzzAuthenticate(f *testing.F) {
 		{a1: "Bearer " + strings.Repeat("A", maxSize), nAuth: 1},
 		{a1: "Bearer " + strings.Repeat("A", maxSize+1), nAuth: 1},
 		{a1: "Bearer " + strings.Repeat(".", 200), nAuth: 1},
-		{q1: tok, nQuery: 1, qc: true},
-		{q1: tok, q2: tok, nQuery: 2, qc: true},
-		{q1: "", nQuery: 1, qc: true},
-		{a1: "Bearer " + tok, q1: tok, nQuery: 1, qc: true},
-		{a1: "Bearer " + tok, q1: tok, nQuery: 1},
+		{query: "access_token=" + tok, qc: true},
+		{query: "access_token=" + tok + "&access_token=" + tok, qc: true},
+		{query: "access_token=" + tok + "&access_token=%zz", qc: true},
+		{query: "access_token=", qc: true},
+		{query: "access_token", qc: true},
+		{query: "access_token=" + tok + "%4", qc: true},
+		{query: "access_token=a;b", qc: true},
+		{query: "x=%zz;y&access%5Ftoken=" + tok + "&access_token%zz=1", qc: true},
+		{query: "acc%65ss_token=" + strings.ReplaceAll(tok, ".", "%2e") + "+", qc: true},
+		{a1: "Bearer " + tok, nAuth: 1, query: "access_token=" + tok, qc: true},
+		{a1: "Bearer " + tok, nAuth: 1, query: "access_token=a;b"},
+		{a1: "Bearer " + tok, nAuth: 1, query: "access_token=" + tok},
+		{a1: "Bearer " + tok, nAuth: 1, query: "access_tokens=" + tok},
 		{cookie: tok, cookieSet: true, qc: true},
 		{cookie: "", cookieSet: true, qc: true},
 		{a1: "Bearer " + tok, cookie: tok, cookieSet: true, nAuth: 1, qc: true},
 		{cookie: "a\"b", cookieSet: true, qc: true},
 	} {
-		f.Add(s.a1, s.a2, s.nAuth, s.q1, s.q2, s.nQuery, s.cookie, s.cookieSet, s.qc)
+		f.Add(s.a1, s.a2, s.nAuth, s.query, s.cookie, s.cookieSet, s.qc)
 	}
-	f.Fuzz(func(t *testing.T, a1, a2 string, nAuth uint8, q1, q2 string, nQuery uint8, cookie string, cookieSet, withSources bool) {
-		c := fzCreds{auth: []string{a1, a2}[:nAuth%3], query: []string{q1, q2}[:nQuery%3], cookie: cookie, hasCookie: cookieSet}
+	f.Fuzz(func(t *testing.T, a1, a2 string, nAuth uint8, query, cookie string, cookieSet, withSources bool) {
+		c := fzCreds{auth: []string{a1, a2}[:nAuth%3], query: query, cookie: cookie, hasCookie: cookieSet}
 		v := fx.v
 		if withSources {
 			v = sources
@@ -783,7 +827,8 @@ func fzCompareTyped(t *testing.T, raw string) {
 // JSON object with a "keys" array; otherwise every element is either loaded
 // or skipped, and every loaded key is one the verifier can safely use:
 // RSA of at least 2048 bits with a sane exponent, an EC point on its curve,
-// a 32-byte Ed25519 key, and a stated alg of its own family.
+// a 32-byte Ed25519 key that is canonically encoded and not of small order,
+// and a stated alg of its own family.
 func FuzzParseJWKS(f *testing.F) {
 	var keys []any
 	for _, a := range authtest.Algorithms {
@@ -829,6 +874,9 @@ func FuzzParseJWKS(f *testing.F) {
 		`{"keys":[],"keys":[]}`, `{"Keys":[]}`, `{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}`,
 		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA"}]}`, `{"keys":[{"kty":"OKP","crv":"X25519","x":"` + strings.Repeat("A", 43) + `"}]}`,
 		`{"keys":[{"kty":"EC","crv":"P-256K","x":"AA","y":"AA"}]}`, `{"keys":[{"kty":"RSA","kty":"EC"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + fzB64.EncodeToString(fzHex(f, jkTorsion[0].hex)) + `"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + fzB64.EncodeToString(fzHex(f, jkNonCanonical[2].hex)) + `"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + fzB64.EncodeToString(fzHex(f, jkTorsion[4].hex)) + `"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -877,7 +925,42 @@ func fzCheckKey(t *testing.T, k core.LoadedKey) {
 		if k.Kind != "Ed25519" || len(pub) != ed25519.PublicKeySize {
 			t.Fatalf("Ed25519 key of %d bytes loaded", len(pub))
 		}
+		if fzEdWeak(pub) {
+			t.Fatalf("weak Ed25519 key %x loaded", []byte(pub))
+		}
 	default:
 		t.Fatalf("key of type %T loaded", pub)
 	}
+}
+
+func fzHex(f *testing.F, s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
+}
+
+// fzEdWeak is the reference for the Ed25519 key check, written from the
+// encodings rather than from curve arithmetic: an encoding is canonical when
+// y is below p = 2^255-19 and x = 0 (only for y = 1 and y = p-1) carries no
+// sign bit; a canonical encoding is of small order when it is one of the
+// eight points jkTorsion lists.
+func fzEdWeak(pub []byte) bool {
+	be := slices.Clone(pub)
+	sign := be[31] >> 7
+	be[31] &= 0x7f
+	slices.Reverse(be)
+	y := new(big.Int).SetBytes(be)
+	p := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+	pm1 := new(big.Int).Sub(p, big.NewInt(1))
+	if y.Cmp(p) >= 0 || sign == 1 && (y.Cmp(big.NewInt(1)) == 0 || y.Cmp(pm1) == 0) {
+		return true
+	}
+	for _, tp := range jkTorsion {
+		if hex.EncodeToString(pub) == tp.hex {
+			return true
+		}
+	}
+	return false
 }

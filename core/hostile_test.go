@@ -5,8 +5,10 @@ package core_test
 // get. Run with -v to see every case's outcome.
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
@@ -80,11 +82,13 @@ type hcEnv struct {
 	t                      *testing.T
 	iss                    *authtest.Issuer
 	rsa, ec, ec384, ed     *authtest.Key
+	ec521                  *authtest.Key
 	rsaNoAlg               *authtest.Key
 	evilRSA, evilEC        *authtest.Key
 	evil                   *httptest.Server
 	evilHits               atomic.Int64
 	v, at, cognito, srcs   *core.Verifier
+	cookieOnly             *core.Verifier // the cookie source on, the query source off
 	recorders              []*hcRecorder
 	now                    int64
 	mIss, mAud, mExp, mIat string
@@ -102,10 +106,17 @@ func hcNewEnv(t *testing.T) *hcEnv {
 		return k
 	}
 	e.ec, e.ec384, e.ed, e.rsaNoAlg = mk("ES256"), mk("ES384"), mk("EdDSA"), mk("PS256")
+	e.ec521 = mk("ES512")
 	e.rsaNoAlg.OmitAlg = true
-	for _, k := range []*authtest.Key{e.ec, e.ec384, e.ed, e.rsaNoAlg} {
+	for _, k := range []*authtest.Key{e.ec, e.ec384, e.ec521, e.ed, e.rsaNoAlg} {
 		e.iss.AddKey(k, false)
 	}
+	// Weak Ed25519 keys, which the verifiers must skip (see hcWeakEdKeys).
+	var weak []json.RawMessage
+	for _, w := range hcWeakEdKeys() {
+		weak = append(weak, jkEdJWK(t, w.kid, w.hex))
+	}
+	e.iss.SetExtraJWKs(weak...)
 	e.evilRSA, e.evilEC = mk("RS256"), mk("ES256")
 	e.evil = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.evilHits.Add(1)
@@ -142,6 +153,7 @@ func hcNewEnv(t *testing.T) *hcEnv {
 	e.v = build(aud)
 	e.at = build(aud, core.WithRequireATJWT())
 	e.srcs = build(aud, core.WithQueryToken(), core.WithCookieToken("at"))
+	e.cookieOnly = build(aud, core.WithCookieToken("at"))
 	// The Cognito preset, pointed at the local issuer (options after a
 	// preset refine it).
 	e.cognito = build(core.Cognito("eu-west-1", "eu-west-1_AbCdEf123", "cognito-client"),
@@ -152,6 +164,42 @@ func hcNewEnv(t *testing.T) *hcEnv {
 	e.mExp = `"exp":` + strconv.FormatInt(e.now+3600, 10)
 	e.mIat = `"iat":` + strconv.FormatInt(e.now, 10)
 	return e
+}
+
+// hcWeakEdKeys are the Ed25519 keys every verifier must skip: the points of
+// small order and the non-canonical encodings that keys_test.go lists,
+// under the kids the catalogue's JWKS publishes them with.
+func hcWeakEdKeys() []struct{ kid, name, hex string } {
+	var out []struct{ kid, name, hex string }
+	for i, p := range jkTorsion {
+		out = append(out, struct{ kid, name, hex string }{"weak-ed-" + strconv.Itoa(i), p.name, p.hex})
+	}
+	for i, p := range jkNonCanonical {
+		out = append(out, struct{ kid, name, hex string }{"weak-ed-nc-" + strconv.Itoa(i), p.name, p.hex})
+	}
+	return out
+}
+
+// hcEdOrder is L, the order of the Ed25519 base point (RFC 8032 §5.1).
+var hcEdOrder, _ = new(big.Int).SetString("7237005577332262213973186563042994240857116359379907606001950938285454250989", 10)
+
+// hcEdAddL is an Ed25519 signature with k*L added to its S (a scalar in
+// little endian): the same S modulo L, but not below L.
+func hcEdAddL(sig []byte, k int64) []byte {
+	le := slices.Clone(sig[32:])
+	slices.Reverse(le)
+	n := new(big.Int).SetBytes(le)
+	n.Add(n, new(big.Int).Mul(hcEdOrder, big.NewInt(k)))
+	out := n.FillBytes(make([]byte, 32))
+	slices.Reverse(out)
+	return append(slices.Clone(sig[:32]), out...)
+}
+
+// hcIdentitySig is the Ed25519 signature R = identity point, S = 0.
+func hcIdentitySig() []byte {
+	sig := make([]byte, 64)
+	sig[0] = 1
+	return sig
 }
 
 func hcJSON(s string) string {
@@ -291,6 +339,28 @@ func (e *hcEnv) tokenCases(t *testing.T) []hcTokenCase {
 	s := new(big.Int).SetBytes(ecSig[32:])
 	new(big.Int).Sub(n256, s).FillBytes(highS[32:])
 	ecInput := signingInput(ecValid)
+	withR := func(sig []byte, size int, r []byte) []byte { return append(slices.Clone(r), sig[size:]...) }
+	withS := func(sig []byte, size int, s []byte) []byte { return append(slices.Clone(sig[:size]), s...) }
+	n256b := n256.FillBytes(make([]byte, 32))
+	ec384Valid := e.sign(e.ec384, "ES384", hdr("ES384", ec384KID), std)
+	ec384Sig, ec384Input := sigBytes(t, ec384Valid), signingInput(ec384Valid)
+	n384b := elliptic.P384().Params().N.FillBytes(make([]byte, 48))
+	ec521Valid := e.sign(e.ec521, "ES512", hdr("ES512", e.ec521.ID), std)
+	ec521Sig, ec521Input := sigBytes(t, ec521Valid), signingInput(ec521Valid)
+	n521 := elliptic.P521().Params().N
+	plusN521 := func(b []byte) []byte {
+		return new(big.Int).Add(new(big.Int).SetBytes(b), n521).FillBytes(make([]byte, 66))
+	}
+	edValid := e.sign(e.ed, "EdDSA", hdr("EdDSA", edKID), std)
+	edSig, edInput := sigBytes(t, edValid), signingInput(edValid)
+	edSisL := hcEdAddL(withS(edSig, 32, make([]byte, 32)), 1) // genuine R, S = L
+	var weakKeyCases []hcTokenCase
+	for _, w := range hcWeakEdKeys() {
+		weakKeyCases = append(weakKeyCases, hcTokenCase{
+			name: "EdDSA R = identity, S = 0 under a skipped weak key: " + w.name,
+			tok:  join(hdr("EdDSA", w.kid), std, hcIdentitySig()), want: core.ErrUnknownKey,
+		})
+	}
 
 	rsaSig := sigBytes(t, valid)
 	vh, vp, vs := segments(valid)
@@ -329,7 +399,7 @@ func (e *hcEnv) tokenCases(t *testing.T) []hcTokenCase {
 	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
 	issEscaped := `"iss":` + strings.ReplaceAll(hcJSON(e.iss.URL), "/", `\/`)
 
-	return []hcTokenCase{
+	return append(weakKeyCases, []hcTokenCase{
 		// Algorithm: none and HMAC can never be accepted.
 		{name: "alg none, empty signature", tok: join(hdr("none", rsaKID), std, nil), want: core.ErrAlgorithmNotAllowed},
 		{name: "alg none, signature segment present", tok: join(hdr("none", rsaKID), std, []byte("x")), want: core.ErrAlgorithmNotAllowed},
@@ -380,6 +450,20 @@ func (e *hcEnv) tokenCases(t *testing.T) []hcTokenCase {
 		{name: "signature moved from another genuine token", tok: signingInput(e.good(`"scope":"admin"`)) + "." + vs, want: core.ErrSignatureInvalid},
 		{name: "signed by the attacker's key under the issuer's kid", tok: forgedBy(e.evilRSA, "RS256", rsaKID, std), want: core.ErrSignatureInvalid},
 		{name: "ES256 high-s twin of a genuine signature (malleable, same claims)", tok: ecInput + "." + hcB64.EncodeToString(highS), want: nil},
+		{name: "ES256 s=0, genuine r", tok: ecInput + "." + hcB64.EncodeToString(withS(ecSig, 32, make([]byte, 32))), want: core.ErrSignatureInvalid},
+		{name: "ES256 r=n, genuine s", tok: ecInput + "." + hcB64.EncodeToString(withR(ecSig, 32, n256b)), want: core.ErrSignatureInvalid},
+		{name: "ES256 s=n, genuine r", tok: ecInput + "." + hcB64.EncodeToString(withS(ecSig, 32, n256b)), want: core.ErrSignatureInvalid},
+		{name: "ES256 r=2^256-1, genuine s", tok: ecInput + "." + hcB64.EncodeToString(withR(ecSig, 32, bytes32FF())), want: core.ErrSignatureInvalid},
+		{name: "ES256 s=2^256-1, genuine r", tok: ecInput + "." + hcB64.EncodeToString(withS(ecSig, 32, bytes32FF())), want: core.ErrSignatureInvalid},
+		{name: "ES384 r=n, genuine s", tok: ec384Input + "." + hcB64.EncodeToString(withR(ec384Sig, 48, n384b)), want: core.ErrSignatureInvalid},
+		{name: "ES384 s=0, genuine r", tok: ec384Input + "." + hcB64.EncodeToString(withS(ec384Sig, 48, make([]byte, 48))), want: core.ErrSignatureInvalid},
+		{name: "ES512 genuine", tok: ec521Valid, want: nil},
+		{name: "ES512 r+n (same r modulo n), genuine s", tok: ec521Input + "." + hcB64.EncodeToString(withR(ec521Sig, 66, plusN521(ec521Sig[:66]))), want: core.ErrSignatureInvalid},
+		{name: "ES512 s+n (same s modulo n), genuine r", tok: ec521Input + "." + hcB64.EncodeToString(withS(ec521Sig, 66, plusN521(ec521Sig[66:]))), want: core.ErrSignatureInvalid},
+		{name: "EdDSA S+L (same S modulo L), genuine R", tok: edInput + "." + hcB64.EncodeToString(hcEdAddL(edSig, 1)), want: core.ErrSignatureInvalid},
+		{name: "EdDSA S+2L, genuine R", tok: edInput + "." + hcB64.EncodeToString(hcEdAddL(edSig, 2)), want: core.ErrSignatureInvalid},
+		{name: "EdDSA S=L, genuine R", tok: edInput + "." + hcB64.EncodeToString(edSisL), want: core.ErrSignatureInvalid},
+		{name: "EdDSA R = identity, S = 0 under a genuine key", tok: join(hdr("EdDSA", edKID), std, hcIdentitySig()), want: core.ErrSignatureInvalid},
 
 		// A signature failure is never masked by a claims failure (CVE-2024-51744).
 		{name: "expired and badly signed", tok: forgedBy(e.evilRSA, "RS256", rsaKID, noExp(pastExp)), want: core.ErrSignatureInvalid},
@@ -542,8 +626,10 @@ func (e *hcEnv) tokenCases(t *testing.T) []hcTokenCase {
 		{name: "typ as number", v: e.at, tok: e.signed(hdr("RS256", rsaKID, `"typ":1`), std), want: core.ErrTokenMalformed},
 		{name: "typ at+jwt only in the payload", v: e.at, tok: e.signed(hdr("RS256", rsaKID), e.std(`"typ":"at+jwt"`)), want: core.ErrTokenType},
 		{name: "typ at+jwt, badly signed", v: e.at, tok: forgedBy(e.evilRSA, "RS256", rsaKID, std), want: core.ErrSignatureInvalid},
-	}
+	}...)
 }
+
+func bytes32FF() []byte { return bytes.Repeat([]byte{0xff}, 32) }
 
 func hcCount(list []string, s string) int {
 	n := 0
@@ -696,17 +782,18 @@ func TestHostileTokens(t *testing.T) {
 // hcCreds is a request's credential sources, set directly (values net/http
 // would not carry on the wire, such as raw control bytes, included).
 type hcCreds struct {
-	auth, query []string
-	cookie      *string
+	auth   []string
+	query  string // the raw query
+	cookie *string
 }
 
-func (c hcCreds) Authorization() []string { return c.auth }
-func (c hcCreds) Query(name string) []string {
-	if name == "access_token" {
-		return c.query
+func (c hcCreds) Header(name string) []string {
+	if strings.EqualFold(name, "Authorization") {
+		return c.auth
 	}
 	return nil
 }
+func (c hcCreds) RawQuery() string { return c.query }
 func (c hcCreds) Cookie(name string) []string {
 	if name == "at" && c.cookie != nil {
 		return []string{*c.cookie}
@@ -720,10 +807,11 @@ func TestHostileRequests(t *testing.T) {
 	big := strings.Repeat("A", core.DefaultMaxTokenSize+1)
 	str := func(s string) *string { return &s }
 	tests := []struct {
-		name    string
-		sources bool // query and cookie enabled
-		c       hcCreds
-		want    error
+		name       string
+		sources    bool // query and cookie enabled
+		cookieOnly bool // cookie enabled, query off
+		c          hcCreds
+		want       error
 	}{
 		{name: "no Authorization", want: core.ErrNoCredentials},
 		{name: "empty Authorization", c: hcCreds{auth: []string{""}}, want: core.ErrNoCredentials},
@@ -752,24 +840,43 @@ func TestHostileRequests(t *testing.T) {
 		{name: "Bearer and Basic fields", c: hcCreds{auth: []string{"Basic dXNlcjpwYXNz", "Bearer " + tok}}, want: core.ErrMultipleCredentials},
 		{name: "over the cap with bad characters (size is checked first)", c: hcCreds{auth: []string{"Bearer " + strings.Repeat("$", core.DefaultMaxTokenSize+1)}}, want: core.ErrTokenTooLarge},
 		{name: "1 MiB token", c: hcCreds{auth: []string{"Bearer " + strings.Repeat("A", 1<<20)}}, want: core.ErrTokenTooLarge},
-		{name: "query token while the query source is off", c: hcCreds{query: []string{tok}}, want: core.ErrNoCredentials},
-		{name: "header token, query token ignored while off", c: hcCreds{auth: []string{"Bearer " + tok}, query: []string{"junk"}}, want: nil},
-		{name: "header and query tokens", sources: true, c: hcCreds{auth: []string{"Bearer " + tok}, query: []string{tok}}, want: core.ErrMultipleCredentials},
+		{name: "query token while the query source is off", c: hcCreds{query: "access_token=" + tok}, want: core.ErrNoCredentials},
+		{name: "header token and an unrelated parameter while off", c: hcCreds{auth: []string{"Bearer " + tok}, query: "access_tokens=x&token=y&access%5Ftoken2=z"}, want: nil},
+		{name: "header and query tokens while off (one method per request)", c: hcCreds{auth: []string{"Bearer " + tok}, query: "access_token=junk"}, want: core.ErrMultipleCredentials},
+		{name: "header token and an empty access_token while off", c: hcCreds{auth: []string{"Bearer " + tok}, query: "access_token"}, want: core.ErrMultipleCredentials},
+		{name: "malformed header beside a query token while off", c: hcCreds{auth: []string{"Bearer a b"}, query: "access_token=x"}, want: core.ErrInvalidRequest},
+		{name: "cookie and query tokens while the query source is off", cookieOnly: true, c: hcCreds{query: "a=1&access_token=x", cookie: str(tok)}, want: core.ErrMultipleCredentials},
+		{name: "header and query tokens", sources: true, c: hcCreds{auth: []string{"Bearer " + tok}, query: "access_token=" + tok}, want: core.ErrMultipleCredentials},
 		{name: "header and cookie tokens", sources: true, c: hcCreds{auth: []string{"Bearer " + tok}, cookie: str(tok)}, want: core.ErrMultipleCredentials},
-		{name: "query and cookie tokens", sources: true, c: hcCreds{query: []string{tok}, cookie: str(tok)}, want: core.ErrMultipleCredentials},
-		{name: "two query tokens", sources: true, c: hcCreds{query: []string{tok, tok}}, want: core.ErrMultipleCredentials},
-		{name: "empty query token", sources: true, c: hcCreds{query: []string{""}}, want: core.ErrInvalidRequest},
-		{name: "query token over the cap", sources: true, c: hcCreds{query: []string{big}}, want: core.ErrTokenTooLarge},
+		{name: "query and cookie tokens", sources: true, c: hcCreds{query: "access_token=" + tok, cookie: str(tok)}, want: core.ErrMultipleCredentials},
+		{name: "two query tokens", sources: true, c: hcCreds{query: "access_token=" + tok + "&access_token=" + tok}, want: core.ErrMultipleCredentials},
+		{name: "query token and a twin with a bad escape", sources: true, c: hcCreds{query: "access_token=" + tok + "&access_token=%zz"}, want: core.ErrMultipleCredentials},
+		{name: "query token and a %-encoded twin", sources: true, c: hcCreds{query: "access_token=" + tok + "&access%5Ftoken=x"}, want: core.ErrMultipleCredentials},
+		{name: "empty query token", sources: true, c: hcCreds{query: "access_token="}, want: core.ErrInvalidRequest},
+		{name: "query pair without =", sources: true, c: hcCreds{query: "access_token"}, want: core.ErrInvalidRequest},
+		{name: "query token with a bad escape", sources: true, c: hcCreds{query: "access_token=" + tok + "%zz"}, want: core.ErrInvalidRequest},
+		{name: "query token with a cut escape", sources: true, c: hcCreds{query: "access_token=" + tok + "%4"}, want: core.ErrInvalidRequest},
+		{name: "query token with a semicolon (no separator)", sources: true, c: hcCreds{query: "access_token=" + tok + ";x=1"}, want: core.ErrInvalidRequest},
+		{name: "query token with + (a space)", sources: true, c: hcCreds{query: "access_token=" + tok + "+"}, want: core.ErrInvalidRequest},
+		{name: "query token beside pairs with bad escapes and semicolons", sources: true, c: hcCreds{query: "%zz=1&a=%zz&b;c=d&&access_token=" + tok}, want: nil},
+		{name: "query name with a bad escape is another name", sources: true, c: hcCreds{query: "access_token%zz=x&access_token=" + tok}, want: nil},
+		{name: "%-encoded query name and token", sources: true, c: hcCreds{query: "%61ccess%5ftoken=" + strings.ReplaceAll(tok, ".", "%2E")}, want: nil},
+		{name: "query token over the cap", sources: true, c: hcCreds{query: "access_token=" + big}, want: core.ErrTokenTooLarge},
+		{name: "encoded query token over the cap, bad escape too (size first)", sources: true, c: hcCreds{query: "access_token=%zz" + strings.Repeat("%41", core.DefaultMaxTokenSize)}, want: core.ErrTokenTooLarge},
+		{name: "encoded query token at the cap once decoded", sources: true, c: hcCreds{query: "access_token=" + strings.Repeat("%41", core.DefaultMaxTokenSize)}, want: core.ErrTokenMalformed},
 		{name: "cookie token with a quote", sources: true, c: hcCreds{cookie: str(`a"b`)}, want: core.ErrInvalidRequest},
 		{name: "cookie token over the cap", sources: true, c: hcCreds{cookie: str(big)}, want: core.ErrTokenTooLarge},
 		{name: "empty cookie (ignored)", sources: true, c: hcCreds{cookie: str("")}, want: core.ErrNoCredentials},
-		{name: "Basic field beside a query token", sources: true, c: hcCreds{auth: []string{"Basic dXNlcjpwYXNz"}, query: []string{tok}}, want: nil},
+		{name: "Basic field beside a query token", sources: true, c: hcCreds{auth: []string{"Basic dXNlcjpwYXNz"}, query: "access_token=" + tok}, want: nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := e.v
-			if tt.sources {
+			switch {
+			case tt.sources:
 				v = e.srcs
+			case tt.cookieOnly:
+				v = e.cookieOnly
 			}
 			p, err := v.Authenticate(context.Background(), tt.c)
 			if tt.want == nil {
@@ -1041,5 +1148,36 @@ func TestHostileKeyConfusionProbe(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestHostileIdentityKeyForgery shows the forgery the weak-key check
+// prevents is real: with any encoding of the identity point as the public
+// key, Go's crypto/ed25519 accepts the signature R = identity, S = 0 for
+// every message ([S]B - [k]A is the identity), so a JWKS that loaded such a
+// key would let anyone mint tokens under its kid. The catalogue sends that
+// forgery under each weak key and expects ErrUnknownKey. Should
+// crypto/ed25519 ever refuse it, this test says so.
+func TestHostileIdentityKeyForgery(t *testing.T) {
+	// The canonical encoding, with the sign bit, as y = p+1, and both.
+	keys := []struct{ name, hex string }{jkTorsion[0], jkNonCanonical[0], jkNonCanonical[2], jkNonCanonical[3]}
+	msg := make([]byte, 100)
+	for _, k := range keys {
+		t.Run(k.name, func(t *testing.T) {
+			pub := ed25519.PublicKey(jkHex(t, k.hex))
+			for range 8 {
+				if _, err := rand.Read(msg); err != nil {
+					t.Fatal(err)
+				}
+				if !ed25519.Verify(pub, msg, hcIdentitySig()) {
+					t.Fatalf("ed25519.Verify refused the identity forgery for key %x", []byte(pub))
+				}
+			}
+			// The same forgery as a token, under the JWKS's copy of the key.
+			tok := join(hdr("EdDSA", "x"), "{}", hcIdentitySig())
+			if !ed25519.Verify(pub, []byte(signingInput(tok)), hcIdentitySig()) {
+				t.Fatal("ed25519.Verify refused the forged token")
+			}
+		})
 	}
 }

@@ -70,25 +70,56 @@ type keySet struct {
 	gen       uint64 // 1 for the first set a cache loads, then one more per set
 }
 
-// lookup returns the key for kid that fits the algorithm's family.
-// found reports whether any key has that kid.
-func (s *keySet) lookup(kid string, kind keyKind, alg string) (k *publicKey, found bool) {
+// maxKeysPerKID is how many keys of one set may share a kid. RFC 7517 §4.5
+// says kids SHOULD differ, but a provider in the middle of a rotation may
+// publish the old and the new key under one kid; a token naming that kid is
+// then checked against each of its keys that fits the token's alg, in JWKS
+// order, until one verifies. The bound caps that: a token that verifies with
+// none costs at most maxKeysPerKID signature checks. parseJWKS skips the
+// keys beyond it, with errKIDShared, so they never verify anything.
+const maxKeysPerKID = 4
+
+var errKIDShared = fmt.Errorf("more than %d keys share this kid", maxKeysPerKID)
+
+// candidates are the keys a token may be verified with, in JWKS order: at
+// most maxKeysPerKID, so that they live on the stack.
+type candidates struct {
+	n    int
+	keys [maxKeysPerKID]*publicKey
+}
+
+func (c *candidates) list() []*publicKey { return c.keys[:c.n] }
+
+// has reports whether k is one of the candidates (by identity: another key
+// that happens to share k's kid is not k).
+func (c *candidates) has(k *publicKey) bool { return slices.Contains(c.list(), k) }
+
+// lookup returns the keys with that kid that fit the algorithm (its family,
+// and the key's own alg where the JWK states one), at most maxKeysPerKID.
+// A token without kid has one candidate at most: the only key of a one-key
+// set. found reports whether any key has that kid (for a token without kid:
+// whether the set has one key), fitting or not.
+func (s *keySet) lookup(kid string, kind keyKind, alg string) (c candidates, found bool) {
 	if kid == "" {
 		if s.only == nil {
-			return nil, false
+			return c, false
 		}
 		if s.only.fits(alg, kind) {
-			return s.only, true
+			c.keys[0], c.n = s.only, 1
 		}
-		return nil, true
+		return c, true
 	}
 	ks := s.byKID[kid]
 	for _, k := range ks {
+		if c.n == len(c.keys) {
+			break
+		}
 		if k.fits(alg, kind) {
-			return k, true
+			c.keys[c.n] = k
+			c.n++
 		}
 	}
-	return nil, len(ks) > 0
+	return c, len(ks) > 0
 }
 
 func (s *keySet) contains(k *publicKey) bool {
@@ -112,6 +143,14 @@ var (
 	errJWKSNoKeys   = errors.New(`JWKS has no "keys" array`)
 	errDuplicateKey = errors.New("duplicate member in JWK")
 	errTooManyKeys  = fmt.Errorf("JWKS has over %d keys", maxJWKs)
+)
+
+// Reasons for skipping a key that is unsafe whatever alg it is used with;
+// the checks are in keycheck.go (docs/security.md, "Weak keys").
+var (
+	errKeySmallOrder = errors.New("Ed25519 public key is a point of small order")
+	errKeyEncoding   = errors.New("public key is not in its canonical encoding")
+	errKeyOffCurve   = errors.New("public key is not a point of its curve")
 )
 
 // maxJWKs is how many JWKs of a set are read; the rest are skipped.
@@ -162,6 +201,11 @@ func parseJWKS(body []byte, prev *keySet, now time.Time) (*keySet, []skippedKey,
 			skipped = append(skipped, skippedKey{kid: kidOf(raw), err: err})
 			continue
 		}
+		if k.kid != "" && len(set.byKID[k.kid]) == maxKeysPerKID {
+			// The earlier keys of that kid stay; see maxKeysPerKID.
+			skipped = append(skipped, skippedKey{kid: k.kid, err: errKIDShared})
+			continue
+		}
 		if prev != nil {
 			for _, old := range prev.byKID[k.kid] {
 				if old.raw == k.raw {
@@ -188,8 +232,8 @@ func parseJWKS(body []byte, prev *keySet, now time.Time) (*keySet, []skippedKey,
 // A JWK refused for a duplicated member still names its kid when the kid
 // itself is not the duplicated one.
 func kidOf(raw string) string {
-	ms, err := parseObject(raw, nil)
-	if err != nil && !errors.Is(err, ErrDuplicateClaim) {
+	ms, err := parseMembers(raw)
+	if err != nil {
 		return ""
 	}
 	kid, n := "", 0
@@ -212,8 +256,13 @@ func kidOf(raw string) string {
 // keys); values jwkset refuses (broken base64, a point off its curve, a
 // missing parameter); RSA under 2048 or over 8192 bits, or with an exponent
 // that is even, below 3 or above 2^31-1; an EC curve other than P-256,
-// P-384 and P-521 (secp256k1 for one); an OKP curve other than Ed25519
-// (X25519 is for key agreement); an alg that is not an accepted signature
+// P-384 and P-521 (secp256k1 for one); EC coordinates that are not exactly
+// the curve's size (RFC 7518 §6.2.1.2), the point at infinity or a point
+// off the curve; an OKP curve other than Ed25519 (X25519 is for key
+// agreement); an Ed25519 key that is not the canonical encoding of a point
+// (RFC 8032 §5.1.3) or is one of the eight points of small order, with
+// which a signature can be forged without any private key (see
+// docs/security.md, "Weak keys"); an alg that is not an accepted signature
 // algorithm of the key's type and curve.
 func parseJWK(raw string) (*publicKey, error) {
 	ms, err := parseObject(raw, nil)
@@ -262,6 +311,13 @@ func parseJWK(raw string) (*publicKey, error) {
 			return nil, errKeyExponent
 		}
 	}
+	if m.KTY == jwkset.KtyEC {
+		// jwkset refuses a point off its curve, but reads coordinates of
+		// any length as numbers.
+		if err := checkECPoint(m.CRV, m.X, m.Y); err != nil {
+			return nil, err
+		}
+	}
 	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
 	if err != nil {
 		if errors.Is(err, jwkset.ErrUnsupportedKey) {
@@ -297,6 +353,10 @@ func parseJWK(raw string) (*publicKey, error) {
 		}
 		k.key = pub
 	case ed25519.PublicKey:
+		// jwkset checks only the length of x.
+		if err := checkEd25519(pub); err != nil {
+			return nil, err
+		}
 		k.kind, k.key = kindEd25519, pub
 	default:
 		return nil, fmt.Errorf("%w %T", errKeyType, pub)

@@ -1,0 +1,86 @@
+package core
+
+import (
+	"context"
+	"errors"
+)
+
+// Authenticate reads the one bearer credential of a request (contract §1)
+// and verifies it. The error is always an *Error.
+func (v *Verifier) Authenticate(ctx context.Context, c Credentials) (*Principal, error) {
+	if v == nil {
+		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
+	}
+	token, checked, err := v.extract(c)
+	if err != nil {
+		v.observe(err, false)
+		return nil, err
+	}
+	return v.verifyToken(ctx, token, checked)
+}
+
+// AuthenticateOptional is Authenticate for routes open to anonymous callers:
+// a request with no credential returns (nil, nil). A credential that is
+// present but malformed or invalid is still refused.
+func (v *Verifier) AuthenticateOptional(ctx context.Context, c Credentials) (*Principal, error) {
+	p, err := v.Authenticate(ctx, c)
+	if err != nil && errors.Is(err, ErrNoCredentials) {
+		return nil, nil
+	}
+	return p, err
+}
+
+// Authorize is the one call behind a route guard: it authenticates the
+// request unless p is already its verified principal, then checks r.
+//
+// p is reused only when this Verifier produced it; a principal from another
+// Verifier (another issuer or audience) is not trusted here, and the
+// request is authenticated again.
+func (v *Verifier) Authorize(ctx context.Context, c Credentials, p *Principal, r *Requirement) (*Principal, error) {
+	if v == nil {
+		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
+	}
+	if r.unbuilt() {
+		// Before authentication, so that every request answers 500 and
+		// the wiring mistake shows on the first one, token or not.
+		return nil, newError(DefaultRealm, ErrMisconfigured, errUnbuiltRequirement)
+	}
+	if p == nil || p.by != v {
+		var err error
+		if p, err = v.Authenticate(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.Check(p); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// Step is one request's whole decision, in the shape every adapter calls:
+// given the request's credentials and the principal an earlier step of the
+// same request stored (or nil), it returns the principal to store — nil for
+// an anonymous request on an optional route — or the *Error to answer with.
+type Step func(ctx context.Context, c Credentials, stored *Principal) (*Principal, error)
+
+// Authenticator returns the Step of an authentication middleware:
+// Authenticate, or AuthenticateOptional when optional is true. A principal
+// this Verifier already stored for the request is reused.
+func (v *Verifier) Authenticator(optional bool) Step {
+	return func(ctx context.Context, c Credentials, stored *Principal) (*Principal, error) {
+		if v != nil && stored != nil && stored.by == v {
+			return stored, nil
+		}
+		if optional {
+			return v.AuthenticateOptional(ctx, c)
+		}
+		return v.Authenticate(ctx, c)
+	}
+}
+
+// Guard returns the Step of a route guard: Authorize with r.
+func (v *Verifier) Guard(r *Requirement) Step {
+	return func(ctx context.Context, c Credentials, stored *Principal) (*Principal, error) {
+		return v.Authorize(ctx, c, stored, r)
+	}
+}

@@ -1,0 +1,118 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// usable returns the current key set, or nil when none was ever loaded or
+// the last success is older than the staleness bound.
+func (k *keyCache) usable(now time.Time) *keySet {
+	s := k.set.Load()
+	if s == nil || now.Sub(s.fetchedAt) > k.cfg.maxStale {
+		return nil
+	}
+	return s
+}
+
+// find looks kid up in the usable keys. ok is false when the key set has to
+// be consulted anew: the kid is unknown, or no usable set is loaded.
+func (k *keyCache) find(kid, alg string, kind keyKind, now time.Time) (keys candidates, ok bool, err error) {
+	s := k.usable(now)
+	if s == nil {
+		return keys, false, nil
+	}
+	keys, found := s.lookup(kid, kind, alg)
+	switch {
+	case keys.n > 0:
+		return keys, true, nil
+	case found:
+		// The kid is known but its keys are for another algorithm: not a
+		// rotation, so no refresh.
+		return keys, true, ErrKeyMismatch
+	}
+	return keys, false, nil
+}
+
+// lookup finds the keys a token may be verified with (see the rules on
+// keyCache, and maxKeysPerKID for a kid that several keys share); on
+// success there is at least one. It never blocks on a fetch for a kid that
+// is cached and usable.
+func (k *keyCache) lookup(ctx context.Context, kid, alg string, kind keyKind, now time.Time) (candidates, error) {
+	if keys, ok, err := k.find(kid, alg, kind, now); ok {
+		return keys, err
+	}
+	if h := k.cfg.hooks.OnUnknownKID; h != nil {
+		h()
+	}
+	k.mu.Lock()
+	// A refresh may have completed since the look above.
+	if keys, ok, err := k.find(kid, alg, kind, now); ok {
+		k.mu.Unlock()
+		return keys, err
+	}
+	if k.stopped || k.ctx.Err() != nil {
+		k.mu.Unlock()
+		return candidates{}, unavailableError(errStopped, int(k.cfg.cooldown/time.Second))
+	}
+	f := k.flight
+	if f == nil {
+		if k.coolingLocked(now) {
+			err := k.missError(now, k.lastErr)
+			k.mu.Unlock()
+			if h := k.cfg.hooks.OnCooldown; h != nil {
+				h()
+			}
+			return candidates{}, err
+		}
+		k.lastUnknown = now
+		f = k.startLocked(reasonUnknownKID)
+		if f.err == nil {
+			k.log.Debug("jwksauth: unknown kid, refreshing the JWKS", "url", k.url(), "kid", kid)
+		}
+	}
+	k.mu.Unlock()
+	// Join the flight: it ends within the fetch timeout, and the request
+	// stops waiting when its own context ends.
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return candidates{}, unavailableError(ctx.Err(), 1)
+	}
+	if keys, ok, err := k.find(kid, alg, kind, now); ok {
+		return keys, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return candidates{}, k.missError(now, f.err)
+}
+
+// coolingLocked reports whether an unknown kid started a refresh within the
+// cooldown before now.
+func (k *keyCache) coolingLocked(now time.Time) bool {
+	return !k.lastUnknown.IsZero() && now.Sub(k.lastUnknown) < k.cfg.cooldown
+}
+
+// missError is the answer for a kid that is not among the usable keys, once
+// the provider was consulted (or may not be yet): with no usable keys, or
+// after a failed fetch, it is an outage (503 with Retry-After); after a
+// successful fetch the key is unknown (401). Retry-After is the time left in
+// the cooldown (1 s when none is running): when a retry could see a new
+// answer. Called with k.mu held.
+func (k *keyCache) missError(now time.Time, fetchErr error) error {
+	if fetchErr == nil && k.usable(now) != nil {
+		return ErrUnknownKey
+	}
+	cause := fetchErr
+	if cause == nil {
+		cause = errKeysStale
+		if k.set.Load() == nil {
+			cause = errNotLoadedYet
+		}
+	}
+	retry := time.Second
+	if k.coolingLocked(now) {
+		retry = k.cfg.cooldown - now.Sub(k.lastUnknown)
+	}
+	return unavailableError(cause, int((retry+time.Second-1)/time.Second))
+}

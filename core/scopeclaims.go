@@ -1,0 +1,108 @@
+package core
+
+import (
+	"errors"
+	"slices"
+	"strings"
+)
+
+// claimName is a configured scope or role claim. Its name is first matched
+// literally against the token's top-level claims, so that namespaced names
+// holding dots ("https://notes.example.com/roles", as Auth0 requires of
+// custom claims) are read whole. Only when the token has no top-level claim
+// of exactly that name is a dotted name read as a path into nested objects
+// ("realm_access.roles").
+type claimName struct {
+	name string
+	path []string // name split on dots; one element when it has none
+}
+
+func claimNames(names []string) []claimName {
+	out := make([]claimName, len(names))
+	for i, n := range names {
+		path := strings.Split(n, ".")
+		if strings.ContainsAny(path[0], "/:") {
+			// A name whose first segment holds "/" or ":" is a URI (a
+			// namespaced claim, "https://notes.example.com/roles"), never
+			// a path: its dots must not let nested objects that spell it
+			// stand in for it. Later segments may hold them
+			// ("resource_access.urn:notes:api.roles").
+			path = []string{n}
+		}
+		out[i] = claimName{name: n, path: path}
+	}
+	return out
+}
+
+// read appends the values of c found among the token's top-level claims ms.
+func (c claimName) read(dst []string, ms []member) ([]string, error) {
+	nested, found := "", false
+	for _, m := range ms {
+		if m.key == c.name {
+			return collect(dst, m.val, nil)
+		}
+		if len(c.path) > 1 && m.key == c.path[0] {
+			nested, found = m.val, true
+		}
+	}
+	if !found {
+		return dst, nil
+	}
+	return collect(dst, nested, c.path[1:])
+}
+
+// collect appends the values of a scope or role claim: a space-separated
+// string or an array of strings, reached through nested objects by path.
+// Any other shape refuses the token.
+func collect(dst []string, raw string, path []string) ([]string, error) {
+	for _, name := range path {
+		ms, err := parseObject(raw, nil)
+		if err != nil {
+			if errors.Is(err, ErrDuplicateClaim) {
+				return dst, ErrDuplicateClaim
+			}
+			return dst, ErrClaimType
+		}
+		raw = ""
+		for _, m := range ms {
+			if m.key == name {
+				raw = m.val
+			}
+		}
+		if raw == "" {
+			return dst, nil
+		}
+	}
+	if raw[0] == '"' {
+		s, ok := jsonString(raw)
+		if !ok {
+			return dst, ErrClaimType
+		}
+		// Unescaping made s a new string: the values split from it would
+		// each keep all of it alive, which the token cache's accounting
+		// (entrySize counts each value once) would not see; copy them.
+		// Without escapes, s and its values are views of the payload.
+		escaped := strings.IndexByte(raw, '\\') >= 0
+		dst = slices.Grow(dst, min(strings.Count(s, " ")+1, 32)) // one allocation for the usual few scopes
+		for f := range strings.SplitSeq(s, " ") {
+			if f != "" && !slices.Contains(dst, f) {
+				if escaped {
+					f = strings.Clone(f)
+				}
+				dst = append(dst, f)
+			}
+		}
+		return dst, nil
+	}
+	start := len(dst)
+	vals, ok := jsonStrings(raw, nil)
+	if !ok || raw[0] != '[' {
+		return dst[:start], ErrClaimType
+	}
+	for _, s := range vals {
+		if s != "" && !slices.Contains(dst, s) {
+			dst = append(dst, s)
+		}
+	}
+	return dst, nil
+}
