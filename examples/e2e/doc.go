@@ -6,6 +6,7 @@
 // include a key rotation in the middle of the run.
 //
 // The provider needs node and oidcprovider/node_modules (`make e2e-deps`
-// runs npm ci). Without them the tests are skipped, or fail when the CI
-// environment variable is set.
+// runs npm ci). Without them the tests are skipped (`make test` lists the
+// skip at its end), or fail when JWKSAUTH_REQUIRE_E2E (set by .ci/run) or
+// CI is set.
 package e2e
