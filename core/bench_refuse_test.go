@@ -163,14 +163,14 @@ func TestRefusalsStayCheap(t *testing.T) {
 	if len(valid) > refuseSize+100 || len(valid) < refuseSize-400 {
 		t.Fatalf("valid token is %d bytes, want about %d", len(valid), refuseSize)
 	}
-	verify := func(tok string, want error) func() {
+	verify := func(t *testing.T, tok string, want error) func() {
 		return func() {
 			if _, err := v.Verify(ctx, tok); !errors.Is(err, want) {
 				t.Fatalf("got %v, want %v", err, want)
 			}
 		}
 	}
-	validBytes := hcBytesPerOp(verify(valid, nil), 50)
+	validBytes := hcBytesPerOp(verify(t, valid, nil), 50)
 	tests := []struct {
 		name      string
 		rows      []refusal
@@ -187,11 +187,11 @@ func TestRefusalsStayCheap(t *testing.T) {
 					if len(r.tok) > refuseSize || len(r.tok) < refuseSize-400 {
 						t.Fatalf("token is %d bytes, want about %d", len(r.tok), refuseSize)
 					}
-					if allocs := testing.AllocsPerRun(20, verify(r.tok, r.want)); allocs > tt.maxAllocs {
+					if allocs := testing.AllocsPerRun(20, verify(t, r.tok, r.want)); allocs > tt.maxAllocs {
 						t.Errorf("refusing costs %.0f allocations, want at most %.0f", allocs, tt.maxAllocs)
 					}
 					if tt.bytes {
-						if n := hcBytesPerOp(verify(r.tok, r.want), 50); n > validBytes {
+						if n := hcBytesPerOp(verify(t, r.tok, r.want), 50); n > validBytes {
 							t.Errorf("refusing allocates %.0f bytes; verifying a valid token of the same size, %.0f", n, validBytes)
 						}
 					}

@@ -463,6 +463,8 @@ func FuzzVerifySegments(f *testing.F) {
 		{hdr(`,"typ":"at+jwt"`), claims(`,"scope":"a b","scp":["c"],"client_id":"x"`)},
 		{hdr(`,"alg":"EdDSA"`), claims("")},
 		{hdr(`,"crit":[]`), claims("")},
+		{hdr(fzParams(core.MaxHeaderMembers - 2)), claims("")},
+		{hdr(fzParams(core.MaxHeaderMembers - 1)), claims("")},
 		{hdr(`,"jku":"http://127.0.0.1:1/jwks","x5u":"http://127.0.0.1:1/c","jwk":{"kty":"OKP"},"x5c":["AA"]`), claims("")},
 		{[]byte(`{"alg":"none","kid":"` + kid + `"}`), claims("")},
 		{[]byte(`{"alg":"ES256","kid":"` + kid + `"}`), claims("")},
@@ -536,6 +538,15 @@ func FuzzVerifySegments(f *testing.F) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// fzParams is n header parameters p0 … p<n-1>, each after a comma.
+func fzParams(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(`,"p` + strconv.Itoa(i) + `":0`)
+	}
+	return b.String()
+}
+
 // fzOracleSigned applies the contract's rules to a header and payload that
 // carry a genuine signature of the issuer's only key (EdDSA), using
 // encoding/json. bad names a rule the token breaks; unsure names a feature
@@ -552,6 +563,9 @@ func fzOracleSigned(header, payload []byte, iss, kid string) (bad, unsure string
 	}
 	if hdup || cdup {
 		return "duplicate member", ""
+	}
+	if len(h) > core.MaxHeaderMembers {
+		return "too many header parameters", ""
 	}
 	if !utf8.Valid(header) || !utf8.Valid(payload) {
 		unsure = "invalid UTF-8"
@@ -749,6 +763,7 @@ func FuzzParseObject(f *testing.F) {
 		`{"a":` + strings.Repeat("[", 31) + strings.Repeat("]", 31) + `}`,
 		`{"a":` + strings.Repeat("[", 32) + strings.Repeat("]", 32) + `}`,
 		`{"a":1.}`, `{"a":-}`, `{"a":.5}`, `{"a":+1}`, `{"a":1e}`, `{"a":tru}`, `{"a":"\u12"}`, `{"a":"\x"}`,
+		"{" + fzParams(40)[1:] + "}", "{" + fzParams(40)[1:] + `,"p\u0033\u0039":1}`, "{" + fzParams(20)[1:] + `,"p\u0031":1}`,
 	} {
 		f.Add(s)
 	}

@@ -99,7 +99,7 @@ func readObject(s string, dst []member, limit int, dupsOK bool) ([]member, error
 		// repeated name costs no more to refuse than its first two members.
 		if !dupsOK {
 			var dup bool
-			if names, dup = seen(names, small[:], dst[start:], key); dup {
+			if names, dup = seen(names, small[:], dst[start:], key, end, len(s)); dup {
 				return dst, ErrDuplicateClaim
 			}
 		}
@@ -143,10 +143,13 @@ const smallObject = 16
 // to, table: an open-addressing hash set of member indexes, at most half
 // full, hashed with a seed chosen per process so that colliding names
 // cannot be prepared ahead. The table of an object of up to 32 members
-// (every token header) is small, the caller's array on its stack; a larger
-// object's table is allocated, and doubled as it grows. seen returns the
-// table to pass with the next name.
-func seen(table, small []int32, ms []member, key string) ([]int32, bool) {
+// (every token header) is small, the caller's array on its stack. A larger
+// object's table is allocated, sized for as many members as the whole
+// text would hold at the density of those read so far, but at most 32
+// times the previous table (8 KiB the first time), and grown again when
+// that proves short. done is how many of the object's total bytes have
+// been read. seen returns the table to pass with the next name.
+func seen(table, small []int32, ms []member, key string, done, total int) ([]int32, bool) {
 	if len(ms) < smallObject {
 		for _, m := range ms {
 			if m.key == key {
@@ -156,12 +159,16 @@ func seen(table, small []int32, ms []member, key string) ([]int32, bool) {
 		return table, false
 	}
 	if 2*(len(ms)+1) > len(table) {
-		// Index every earlier member again (they are distinct), into a
-		// table twice the size; the first time, into small.
+		// Index every earlier member again (they are distinct), into
+		// small the first time, then into a larger table.
 		if table == nil {
 			table = small
 		} else {
-			table = make([]int32, 2*len(table))
+			size, want := 2*len(table), 2*(len(ms)*total/done+1)
+			for size < want && size < 32*len(table) {
+				size <<= 1
+			}
+			table = make([]int32, size)
 		}
 		for i, m := range ms {
 			insertName(table, ms, m.key, i)
