@@ -5,18 +5,43 @@ import (
 	"errors"
 )
 
-// Authenticate reads the one bearer credential of a request (contract §1)
-// and verifies it. The error is always an *Error.
+// Authenticate reads the one credential of a request (docs/errors.md lists
+// every refusal) and verifies it: a bearer token, or a DPoP-bound token
+// with its proof (RFC 9449), and a certificate-bound token's certificate
+// (RFC 8705). The error is always an *Error.
 func (v *Verifier) Authenticate(ctx context.Context, c Credentials) (*Principal, error) {
 	if v == nil {
 		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
 	}
-	token, checked, err := v.extract(c)
+	p, hit, err := v.authenticate(ctx, c)
+	v.observe(err, hit)
 	if err != nil {
-		v.observe(err, false)
 		return nil, err
 	}
-	return v.verifyToken(ctx, token, checked)
+	return p, nil
+}
+
+func (v *Verifier) authenticate(ctx context.Context, c Credentials) (p *Principal, hit bool, err error) {
+	cred, err := v.extract(c)
+	if err != nil {
+		return nil, false, err
+	}
+	var proof string
+	switch {
+	case cred.dpop:
+		if proof, err = v.proofOf(c); err != nil {
+			return nil, false, err
+		}
+	case v.cfg.dpopRequired:
+		return nil, false, v.fail(ErrDPoPRequired, nil)
+	}
+	if p, hit, err = v.verifyToken(ctx, cred.token, cred.checked); err != nil {
+		return nil, false, err
+	}
+	if err := v.bind(ctx, c, cred, proof, p); err != nil {
+		return nil, hit, err
+	}
+	return p, hit, nil
 }
 
 // AuthenticateOptional is Authenticate for routes open to anonymous callers:

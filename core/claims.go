@@ -102,6 +102,8 @@ func (v *Verifier) decodeClaim(m member, p *Principal, r *registered) (ok bool) 
 	case "iat":
 		r.iat, ok = jsonNumber(m.val)
 		r.hasIat = true
+	case "cnf":
+		ok = decodeConfirmation(m.val, p)
 	case "token_use":
 		r.tokenUse, ok = jsonString(m.val)
 		r.hasTokenUse = true

@@ -40,6 +40,9 @@ func netHTTPApp(c *authtest.Conformance) http.Handler {
 			if p != nil {
 				r = r.WithContext(core.WithPrincipal(r.Context(), p))
 			}
+			for k, vs := range v.ResponseHeader(r.Context(), p) {
+				w.Header()[k] = vs
+			}
 			respond(w, r, p)
 		}
 	}
@@ -54,6 +57,9 @@ func netHTTPApp(c *authtest.Conformance) http.Handler {
 	mux.Handle(authtest.RouteGuardOnly, guard(v, v.RequireScopes(authtest.ScopeRead), false))
 	mux.Handle(authtest.RouteSources, guard(c.Sources, nil, false))
 	mux.Handle(authtest.RouteOutage, guard(c.Outage, nil, false))
+	for _, rt := range c.Routes {
+		mux.Handle(rt.Path, guard(rt.Verifier, nil, false))
+	}
 	return mux
 }
 

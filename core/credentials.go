@@ -36,6 +36,22 @@ type Credentials interface {
 	// core refuses a request with more than one, as it refuses two
 	// Authorization fields.
 	Cookie(name string) []string
+	// Method returns the request method, as received ("GET", "POST").
+	// Core compares it with a DPoP proof's htm (RFC 9449 §4.3).
+	Method() string
+	// URL returns the request's own view of its target: scheme "https"
+	// when the request arrived over TLS and "http" otherwise; the host
+	// (with its port, if any) the request names, from an absolute-form
+	// target or else the Host header (RFC 9112 §3.2); and the request
+	// target exactly as received, not decoded (its path and query, or the
+	// absolute form). Core compares it with a DPoP proof's htu, taking only
+	// the path when WithPublicURL gives the scheme and host clients see.
+	URL() (scheme, host, target string)
+	// PeerCertificate returns the DER bytes of the client certificate the
+	// TLS connection presented (the first of its chain), or nil when the
+	// request did not arrive over TLS or presented none. Core hashes it to
+	// check a certificate-bound token (RFC 8705 §3).
+	PeerCertificate() []byte
 }
 
 // FromHTTP returns the Credentials of a net/http request.
@@ -56,6 +72,32 @@ func (h httpCredentials) RawQuery() string {
 		return ""
 	}
 	return h.r.URL.RawQuery
+}
+
+// Method is Request.Method.
+func (h httpCredentials) Method() string { return h.r.Method }
+
+// URL gives RequestURI, the request target exactly as received, where
+// net/http has it; a request built in a test has none, and the URL's
+// RequestURI stands in.
+func (h httpCredentials) URL() (scheme, host, target string) {
+	scheme = "http"
+	if h.r.TLS != nil {
+		scheme = "https"
+	}
+	target = h.r.RequestURI
+	if target == "" && h.r.URL != nil {
+		target = h.r.URL.RequestURI()
+	}
+	return scheme, h.r.Host, target
+}
+
+// PeerCertificate is the first certificate of the TLS connection's chain.
+func (h httpCredentials) PeerCertificate() []byte {
+	if h.r.TLS == nil || len(h.r.TLS.PeerCertificates) == 0 {
+		return nil
+	}
+	return h.r.TLS.PeerCertificates[0].Raw
 }
 
 // Cookie reads the Cookie fields itself rather than through
@@ -83,68 +125,45 @@ func (h httpCredentials) Cookie(name string) []string {
 	return out
 }
 
-// extract returns the one bearer token of a request (RFC 6750 §2), size
+// credential is the one credential of a request, as extract found it.
+type credential struct {
+	token   string
+	checked bool // the b64token syntax was checked already
+	dpop    bool // sent as "Authorization: DPoP" (RFC 9449 §7.1)
+}
+
+// extract returns the one credential of a request (RFC 6750 §2), size
 // capped. The b64token syntax of the Authorization header's token is left
 // to verifyToken (checked is false), which skips it for a token the cache
 // already verified; it is checked here only when another source also holds
 // a credential, so that a malformed header is reported first, as always.
-func (v *Verifier) extract(c Credentials) (token string, checked bool, err error) {
-	found := 0
-	auth := c.Header("Authorization")
-	if len(auth) > 1 {
-		return "", false, v.fail(ErrMultipleCredentials, nil)
-	}
-	if len(auth) == 1 {
-		t, ok, err := v.parseAuthorization(auth[0])
-		if err != nil {
-			return "", false, err
-		}
-		if ok {
-			token, found = t, 1
-		}
+func (v *Verifier) extract(c Credentials) (credential, error) {
+	cred, found, err := v.fromAuthorization(c)
+	if err != nil {
+		return credential{}, err
 	}
 	// another reports a second credential, after the syntax of the first.
 	another := func() error {
-		if !checked && found > 0 && !isB64Token(token) {
+		if !cred.checked && found && !isB64Token(cred.token) {
 			return v.fail(ErrInvalidRequest, nil)
 		}
 		return v.fail(ErrMultipleCredentials, nil)
 	}
-	if v.cfg.queryParam != "" {
-		raw, n := queryPairs(c.RawQuery(), v.cfg.queryParam)
-		if n > 0 {
-			if n > 1 || found > 0 {
-				return "", false, another()
-			}
-			t, err := v.queryValue(raw)
-			if err != nil {
-				return "", false, err
-			}
-			token, found, checked = t, 1, true
+	for _, source := range [...]func(Credentials, bool) (string, int, error){v.fromQuery, v.fromCookie} {
+		t, n, err := source(c, found)
+		switch {
+		case err != nil:
+			return credential{}, err
+		case n > 1 && !found:
+			return credential{}, v.fail(ErrMultipleCredentials, nil)
+		case n > 0 && found:
+			return credential{}, another()
+		case n == 1:
+			cred, found = credential{token: t, checked: true}, true
 		}
 	}
-	if v.cfg.cookieName != "" {
-		ck := c.Cookie(v.cfg.cookieName)
-		if len(ck) > 1 {
-			// Two cookies of one name: which one the client meant cannot
-			// be told, and one may have been planted (cookie tossing).
-			if found > 0 {
-				return "", false, another()
-			}
-			return "", false, v.fail(ErrMultipleCredentials, nil)
-		}
-		if len(ck) == 1 && ck[0] != "" { // an empty cookie counts as none
-			if found > 0 {
-				return "", false, another()
-			}
-			if err := v.checkToken(ck[0]); err != nil {
-				return "", false, err
-			}
-			token, found, checked = ck[0], 1, true
-		}
-	}
-	if found == 0 {
-		return "", false, v.fail(ErrNoCredentials, nil)
+	if !found {
+		return credential{}, v.fail(ErrNoCredentials, nil)
 	}
 	// RFC 6750 §2: one method per request. With the query source off an
 	// access_token parameter is no credential core reads, but sent beside
@@ -153,10 +172,63 @@ func (v *Verifier) extract(c Credentials) (token string, checked bool, err error
 	// misbehaves rather than be served.
 	if v.cfg.queryParam == "" {
 		if _, n := queryPairs(c.RawQuery(), defaultQueryParameter); n > 0 {
-			return "", false, another()
+			return credential{}, another()
 		}
 	}
-	return token, checked, nil
+	return cred, nil
+}
+
+// fromAuthorization reads the Authorization header: found is false when
+// there is none, or it holds a scheme core does not read.
+func (v *Verifier) fromAuthorization(c Credentials) (cred credential, found bool, err error) {
+	auth := c.Header("Authorization")
+	if len(auth) > 1 {
+		return cred, false, v.fail(ErrMultipleCredentials, nil)
+	}
+	if len(auth) == 0 {
+		return cred, false, nil
+	}
+	cred.token, cred.dpop, found, err = v.parseAuthorization(auth[0])
+	return cred, found, err
+}
+
+// fromQuery reads the query token, when that source is on: n counts the
+// access_token pairs (stopping at 2), t is the decoded token of the only
+// one, left undecoded when another source already holds a credential.
+func (v *Verifier) fromQuery(c Credentials, found bool) (t string, n int, err error) {
+	if v.cfg.queryParam == "" {
+		return "", 0, nil
+	}
+	raw, n := queryPairs(c.RawQuery(), v.cfg.queryParam)
+	if n != 1 || found {
+		return "", n, nil
+	}
+	t, err = v.queryValue(raw)
+	return t, 1, err
+}
+
+// fromCookie reads the cookie token, when that source is on. Two cookies
+// of one name count as two credentials: which one the client meant cannot
+// be told, and one may have been planted (cookie tossing). An empty cookie
+// counts as none. Its syntax is checked only when it is the one credential.
+func (v *Verifier) fromCookie(c Credentials, found bool) (t string, n int, err error) {
+	if v.cfg.cookieName == "" {
+		return "", 0, nil
+	}
+	ck := c.Cookie(v.cfg.cookieName)
+	if len(ck) > 1 {
+		return "", len(ck), nil
+	}
+	if len(ck) == 0 || ck[0] == "" {
+		return "", 0, nil
+	}
+	if found {
+		return "", 1, nil
+	}
+	if err := v.checkToken(ck[0]); err != nil {
+		return "", 0, err
+	}
+	return ck[0], 1, nil
 }
 
 // queryPairs finds the pairs of a raw query whose name is name, as
@@ -267,32 +339,46 @@ func (v *Verifier) queryValue(raw string) (string, error) {
 	return t, nil
 }
 
-// parseAuthorization reads one Authorization value. ok is false for another
-// scheme (treated as no bearer credential). The token is size capped; its
+// parseAuthorization reads one Authorization value: the Bearer scheme
+// (RFC 6750 §2.1), or the DPoP scheme (RFC 9449 §7.1) when DPoP is
+// accepted, each matched case-insensitively. ok is false for another
+// scheme (treated as no credential). The token is size capped; its
 // b64token syntax is the caller's to check.
-func (v *Verifier) parseAuthorization(h string) (token string, ok bool, err error) {
-	const scheme = "bearer"
-	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
-		return "", false, nil
+func (v *Verifier) parseAuthorization(h string) (token string, dpop, ok bool, err error) {
+	rest, ok := cutScheme(h, "bearer")
+	if !ok {
+		rest, ok = cutScheme(h, "dpop")
+		dpop = ok
 	}
-	rest := h[len(scheme):]
+	if !ok {
+		return "", false, false, nil
+	}
 	if rest == "" {
-		return "", false, v.fail(ErrInvalidRequest, nil) // "Bearer" alone
+		return "", dpop, false, v.fail(ErrInvalidRequest, nil) // "Bearer" alone
 	}
 	if rest[0] != ' ' {
 		if isTokenChar(rest[0]) {
-			return "", false, nil // another scheme, such as "BearerX"
+			return "", false, false, nil // another scheme, such as "BearerX"
 		}
-		return "", false, v.fail(ErrInvalidRequest, nil) // tab or other separator
+		return "", dpop, false, v.fail(ErrInvalidRequest, nil) // tab or other separator
 	}
 	rest = strings.TrimLeft(rest, " ")
 	if rest == "" {
-		return "", false, v.fail(ErrInvalidRequest, nil)
+		return "", dpop, false, v.fail(ErrInvalidRequest, nil)
 	}
 	if len(rest) > v.cfg.maxTokenSize {
-		return "", false, v.fail(ErrTokenTooLarge, nil)
+		return "", dpop, false, v.fail(ErrTokenTooLarge, nil)
 	}
-	return rest, true, nil
+	return rest, dpop, true, nil
+}
+
+// cutScheme returns what follows scheme (lower case) at the start of h,
+// matched case-insensitively.
+func cutScheme(h, scheme string) (rest string, ok bool) {
+	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return "", false
+	}
+	return h[len(scheme):], true
 }
 
 // checkToken applies the size cap first, then the b64token syntax of RFC 6750 §2.1.

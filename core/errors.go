@@ -64,6 +64,38 @@ var (
 	// ErrKeysUnavailable: the issuer's keys cannot be fetched and the token's
 	// key is not cached. Answered with 503 and Retry-After: an outage is not a bad token.
 	ErrKeysUnavailable = errors.New("signing keys unavailable")
+	// ErrDPoPRequired: DPoP is required (WithDPoPRequired) and the request
+	// carries a bearer credential. The challenge offers DPoP only.
+	ErrDPoPRequired = errors.New("a DPoP-bound token is required")
+	// ErrBoundTokenAsBearer: a token bound to a DPoP key (cnf.jkt) came as a
+	// bearer credential, without its proof (RFC 9449 §7.2 forbids the
+	// downgrade), or was given to Verify, which has no request to check a
+	// proof against.
+	ErrBoundTokenAsBearer = errors.New("a DPoP-bound token sent as a bearer token")
+	// ErrTokenNotBound: the DPoP scheme came with a token that is not bound
+	// to a DPoP key (no cnf.jkt).
+	ErrTokenNotBound = errors.New("the DPoP scheme with a token not bound to a DPoP key")
+	// ErrDPoPKeyMismatch: the proof is valid, but its key's RFC 7638
+	// thumbprint is not the token's cnf.jkt.
+	ErrDPoPKeyMismatch = errors.New("the DPoP proof key is not the key the token is bound to")
+	// ErrCertificateMismatch: a certificate-bound token (cnf x5t#S256,
+	// RFC 8705 §3) came without a client certificate, or with another one.
+	ErrCertificateMismatch = errors.New("the client certificate is not the one the token is bound to")
+	// ErrUnsupportedBinding: the token's cnf names no confirmation method
+	// core can check (only jkt and x5t#S256 are), so it cannot be accepted.
+	ErrUnsupportedBinding = errors.New("unsupported token confirmation method")
+	// ErrInvalidDPoPProof: the DPoP scheme came without exactly one DPoP
+	// header, or with a proof that fails a check of RFC 9449 §4.3. The
+	// error also matches the ErrDPoP… sentinel of the check that failed.
+	ErrInvalidDPoPProof = errors.New("invalid DPoP proof")
+	// ErrUseDPoPNonce: server nonces are on (WithDPoPNonces) and the proof
+	// has none, or one that is not current (RFC 9449 §9). The answer
+	// carries a fresh nonce (Error.DPoPNonce, the DPoP-Nonce header).
+	ErrUseDPoPNonce = errors.New("the DPoP proof needs a current server nonce")
+	// ErrProofStoreUnavailable: the DPoP replay store or nonce source
+	// failed. Answered with 503 and Retry-After: an outage is not a bad
+	// proof, and the proof is not accepted.
+	ErrProofStoreUnavailable = errors.New("DPoP proof store unavailable")
 	// ErrMisconfigured: a nil Verifier, or a Requirement not built by a
 	// Verifier (nil, or a zero Requirement{}), was used. The request is
 	// refused with 500: the server, not the client, is at fault.
@@ -88,10 +120,14 @@ type Error struct {
 	Scope string
 	// RetryAfter is the number of seconds a client should wait (503 only).
 	RetryAfter int
+	// DPoPNonce is the fresh server nonce of a use_dpop_nonce error, sent
+	// in the DPoP-Nonce header (RFC 9449 §9); "" otherwise.
+	DPoPNonce string
 
-	challenge string
-	kind      error // one of the sentinels
-	cause     error // the precise cause, for logs; may be nil
+	ch      *challenger // renders the challenges; nil for none
+	schemes scheme      // the schemes challenged
+	kind    error       // one of the sentinels
+	cause   error       // the precise cause, for logs; may be nil
 }
 
 // Error returns the sentinel's message, followed by the cause when there is one.
@@ -110,8 +146,21 @@ func (e *Error) Unwrap() []error {
 	return []error{e.kind}
 }
 
-// Challenge returns the WWW-Authenticate value, or "" for a 5xx.
-func (e *Error) Challenge() string { return e.challenge }
+// Challenges returns the WWW-Authenticate challenges, one per header
+// field, in order: none for a 5xx; while DPoP is accepted beside bearer
+// tokens, a 400 or 401 has two, Bearer then DPoP (see docs/errors.md).
+// The slice is a copy.
+func (e *Error) Challenges() []string {
+	if e.ch == nil {
+		return nil
+	}
+	return e.ch.challenges(e)
+}
+
+// Challenge returns the challenges as one WWW-Authenticate value, joined
+// by ", " as RFC 9110 §11.6.1 allows, or "" for a 5xx. Header and
+// WriteHTTP send them as separate fields instead, which every client parses.
+func (e *Error) Challenge() string { return strings.Join(e.Challenges(), ", ") }
 
 // Body returns the JSON body: {"error":"…","error_description":"…"}.
 // A request without credentials gets "error":"unauthorized", since RFC 6750
@@ -126,16 +175,20 @@ func (e *Error) Body() []byte {
 	return []byte(`{"error":"` + code + `","error_description":"` + e.Description + `"}`)
 }
 
-// Header returns the response headers of this error: WWW-Authenticate
-// (absent on 503), Retry-After (503 only), Content-Type and Cache-Control.
-// The map is freshly allocated.
+// Header returns the response headers of this error: WWW-Authenticate,
+// one field per challenge (absent on 5xx), Retry-After (503 only),
+// DPoP-Nonce (use_dpop_nonce only), Content-Type and Cache-Control. The
+// map is freshly allocated; write every value of a key, not just the first.
 func (e *Error) Header() http.Header {
-	h := make(http.Header, 4)
-	if e.challenge != "" {
-		h.Set("WWW-Authenticate", e.challenge)
+	h := make(http.Header, 5)
+	if c := e.Challenges(); len(c) > 0 {
+		h["Www-Authenticate"] = c
 	}
 	if e.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	if e.DPoPNonce != "" {
+		h.Set("DPoP-Nonce", e.DPoPNonce)
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
@@ -198,6 +251,15 @@ var classTable = []errorClass{
 	{ErrTokenType, http.StatusUnauthorized, "invalid_token", "the token is not an access token", "token_type"},
 	{ErrInsufficientScope, http.StatusForbidden, "insufficient_scope", "the access token lacks a required scope", "insufficient_scope"},
 	{ErrKeysUnavailable, http.StatusServiceUnavailable, "temporarily_unavailable", "the signing keys cannot be fetched right now", "keys_unavailable"},
+	{ErrDPoPRequired, http.StatusUnauthorized, "invalid_token", "a DPoP-bound access token is required", "dpop_required"},
+	{ErrBoundTokenAsBearer, http.StatusUnauthorized, "invalid_token", "the access token is bound to a DPoP key", "bound_as_bearer"},
+	{ErrTokenNotBound, http.StatusUnauthorized, "invalid_token", "the access token is not bound to a DPoP key", "not_bound"},
+	{ErrDPoPKeyMismatch, http.StatusUnauthorized, "invalid_token", "the DPoP proof key does not match the access token", "dpop_key_mismatch"},
+	{ErrCertificateMismatch, http.StatusUnauthorized, "invalid_token", "the access token is bound to another client certificate", "certificate_mismatch"},
+	{ErrUnsupportedBinding, http.StatusUnauthorized, "invalid_token", "the access token confirmation method is not supported", "unsupported_binding"},
+	{ErrInvalidDPoPProof, http.StatusUnauthorized, "invalid_dpop_proof", "the DPoP proof is invalid", "invalid_dpop_proof"},
+	{ErrUseDPoPNonce, http.StatusUnauthorized, "use_dpop_nonce", "the DPoP proof needs a current server nonce", "use_dpop_nonce"},
+	{ErrProofStoreUnavailable, http.StatusServiceUnavailable, "temporarily_unavailable", "the DPoP proof cannot be checked right now", "proof_store_unavailable"},
 	{ErrMisconfigured, http.StatusInternalServerError, "server_error", "the server cannot check credentials", "misconfigured"},
 }
 
@@ -230,52 +292,24 @@ func Reason(err error) string {
 	return "other"
 }
 
-// newError builds the *Error for a sentinel. realm is quoted into the challenge.
+// newError builds the *Error for a sentinel, with the challenges of a
+// Verifier that accepts bearer tokens only. realm is quoted into them.
 func newError(realm string, kind, cause error) *Error {
+	ch := challenger{realm: realm, bearer: true}
+	return ch.fail(kind, cause)
+}
+
+// build returns the *Error for a sentinel, without challenges.
+func build(kind, cause error) *Error {
 	c, ok := classes[kind]
 	if !ok { // a programming error inside core; refuse rather than panic
 		kind, c = ErrTokenMalformed, classes[ErrTokenMalformed]
 	}
-	e := &Error{Status: c.status, Code: c.code, Description: c.desc, kind: kind, cause: cause}
-	if c.status < http.StatusInternalServerError {
-		e.challenge = challenge(realm, c.code, c.desc, "")
-	}
-	return e
-}
-
-func scopeError(realm, scope string, cause error) *Error {
-	e := newError(realm, ErrInsufficientScope, cause)
-	e.Scope = scope
-	e.challenge = challenge(realm, e.Code, "", scope)
-	return e
+	return &Error{Status: c.status, Code: c.code, Description: c.desc, kind: kind, cause: cause}
 }
 
 func unavailableError(cause error, retryAfter int) *Error {
-	e := newError("", ErrKeysUnavailable, cause)
+	e := build(ErrKeysUnavailable, cause)
 	e.RetryAfter = max(retryAfter, 1)
 	return e
-}
-
-// challenge renders a WWW-Authenticate value. The 403 form carries the
-// required scope instead of a description, as RFC 6750 §3 shows.
-func challenge(realm, code, desc, scope string) string {
-	var b strings.Builder
-	b.WriteString(`Bearer realm="`)
-	b.WriteString(realm)
-	b.WriteByte('"')
-	if code != "" {
-		b.WriteString(`, error="`)
-		b.WriteString(code)
-		b.WriteByte('"')
-	}
-	if scope != "" {
-		b.WriteString(`, scope="`)
-		b.WriteString(scope)
-		b.WriteByte('"')
-	} else if code != "" && desc != "" {
-		b.WriteString(`, error_description="`)
-		b.WriteString(desc)
-		b.WriteByte('"')
-	}
-	return b.String()
 }

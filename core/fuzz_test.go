@@ -50,6 +50,9 @@ var fzSentinels = []error{
 	core.ErrMissingClaim, core.ErrTokenExpired, core.ErrTokenNotYetValid, core.ErrIssuedInFuture,
 	core.ErrIssuerInvalid, core.ErrAudienceInvalid, core.ErrClientInvalid, core.ErrTokenType,
 	core.ErrInsufficientScope, core.ErrKeysUnavailable, core.ErrMisconfigured,
+	core.ErrDPoPRequired, core.ErrBoundTokenAsBearer, core.ErrTokenNotBound, core.ErrDPoPKeyMismatch,
+	core.ErrCertificateMismatch, core.ErrUnsupportedBinding, core.ErrInvalidDPoPProof, core.ErrUseDPoPNonce,
+	core.ErrProofStoreUnavailable,
 }
 
 // fzFixture is an issuer with one key per algorithm family, a verifier on
@@ -132,7 +135,7 @@ func fzCheckError(t *testing.T, err error, input string) *core.Error {
 			t.Fatalf("status %d without a challenge", e.Status)
 		}
 	case 503:
-		if !errors.Is(err, core.ErrKeysUnavailable) {
+		if !errors.Is(err, core.ErrKeysUnavailable) && !errors.Is(err, core.ErrProofStoreUnavailable) {
 			t.Fatalf("503 for %v", err)
 		}
 	default:
@@ -167,6 +170,7 @@ func signingInput(tok string) string {
 
 // fzCreds is a request's credential sources built from fuzzed strings.
 type fzCreds struct {
+	plainGET
 	auth      []string
 	query     string // the raw query
 	cookie    string

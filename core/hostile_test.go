@@ -782,6 +782,7 @@ func TestHostileTokens(t *testing.T) {
 // hcCreds is a request's credential sources, set directly (values net/http
 // would not carry on the wire, such as raw control bytes, included).
 type hcCreds struct {
+	plainGET
 	auth   []string
 	query  string // the raw query
 	cookie *string
@@ -816,7 +817,7 @@ func TestHostileRequests(t *testing.T) {
 		{name: "no Authorization", want: core.ErrNoCredentials},
 		{name: "empty Authorization", c: hcCreds{auth: []string{""}}, want: core.ErrNoCredentials},
 		{name: "Basic scheme", c: hcCreds{auth: []string{"Basic dXNlcjpwYXNz"}}, want: core.ErrNoCredentials},
-		{name: "DPoP scheme", c: hcCreds{auth: []string{"DPoP " + tok}}, want: core.ErrNoCredentials},
+		{name: "DPoP scheme without a DPoP header", c: hcCreds{auth: []string{"DPoP " + tok}}, want: core.ErrInvalidDPoPProof},
 		{name: "BearerX scheme", c: hcCreds{auth: []string{"BearerX " + tok}}, want: core.ErrNoCredentials},
 		{name: "Cyrillic look-alike scheme", c: hcCreds{auth: []string{"Веаrer " + tok}}, want: core.ErrNoCredentials},
 		{name: "bEaReR (case-insensitive scheme)", c: hcCreds{auth: []string{"bEaReR " + tok}}, want: nil},

@@ -76,6 +76,17 @@ type config struct {
 	hooks           Hooks
 	now             func() time.Time
 	errs            []error
+
+	// DPoP and certificate-bound tokens (dpop.go)
+	dpopRequired  bool
+	dpopAlgs      []string
+	dpopWindow    time.Duration
+	dpopWindowSet bool
+	replay        ReplayStore
+	nonces        bool
+	nonceSource   NonceSource
+	publicURL     string
+	proxyCert     bool
 }
 
 func defaultConfig() *config {

@@ -32,11 +32,23 @@ type Principal struct {
 	ExpiresAt, IssuedAt, NotBefore time.Time
 	// KeyID and Algorithm name the JWKS key and the algorithm that verified the token.
 	KeyID, Algorithm string
+	// DPoPThumbprint is the RFC 7638 thumbprint of the key a DPoP-bound
+	// token is bound to (its cnf.jkt, RFC 9449 §6.1), "" for other tokens.
+	// Such a principal was accepted only with a valid DPoP proof signed by
+	// that key, on this request.
+	DPoPThumbprint string
+	// CertificateThumbprint is the SHA-256 thumbprint of the client
+	// certificate a certificate-bound token is bound to (its cnf
+	// x5t#S256, RFC 8705 §3.1), "" for other tokens. Such a principal was
+	// accepted only over a connection with that certificate.
+	CertificateThumbprint string
 
 	exp, nbf float64
 	hasNbf   bool
-	raw      []byte
-	by       *Verifier // the Verifier that verified it
+	// unsupportedCnf: the cnf claim asks for a binding core cannot check.
+	unsupportedCnf bool
+	raw            []byte
+	by             *Verifier // the Verifier that verified it
 }
 
 // Claims returns a copy of the token's claims as JSON, exactly as signed.

@@ -12,7 +12,7 @@ import (
 // methods; adapters turn it into a route guard. Matching is exact and
 // case-sensitive: "note:read" is not "note:read:all".
 type Requirement struct {
-	realm  string
+	ch     *challenger
 	values []string
 	any    bool
 	roles  bool
@@ -46,7 +46,7 @@ func (v *Verifier) requirement(values []string, any, roles bool) *Requirement {
 	if v == nil {
 		return nil // Check on a nil Requirement refuses with ErrMisconfigured
 	}
-	r := &Requirement{realm: v.cfg.realm, values: slices.Clone(values), any: any, roles: roles}
+	r := &Requirement{ch: &v.ch, values: slices.Clone(values), any: any, roles: roles}
 	if len(values) == 0 {
 		r.err = errBadRequirement
 	}
@@ -105,12 +105,12 @@ func (r *Requirement) Check(p *Principal) error {
 		return newError(DefaultRealm, ErrMisconfigured, errUnbuiltRequirement)
 	}
 	if p == nil {
-		return newError(r.realm, ErrNoCredentials, nil)
+		return r.ch.fail(ErrNoCredentials, nil)
 	}
 	if r.err == nil && r.met(p) {
 		return nil
 	}
-	return scopeError(r.realm, r.scope, r.err)
+	return r.ch.scopeFail(p, r.scope, r.err)
 }
 
 func (r *Requirement) met(p *Principal) bool {

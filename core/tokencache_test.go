@@ -530,7 +530,10 @@ func measureEntries(t *testing.T, n int, claims func(i int) authtest.Claims) {
 
 // bufferCredentials returns views of a buffer the test overwrites after the
 // call, as fiberauth returns views of fasthttp's reused header buffer.
-type bufferCredentials struct{ auth []byte }
+type bufferCredentials struct {
+	plainGET
+	auth []byte
+}
 
 func (b bufferCredentials) Header(name string) []string {
 	if !strings.EqualFold(name, "Authorization") {
@@ -561,7 +564,7 @@ func TestCredentialsAreNotRetained(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			v := newVerifier(t, iss, append([]core.Option{core.WithAudiences(authtest.DefaultAudience)}, tc.opts...)...)
 			buf := []byte("Bearer " + tok)
-			p, err := v.Authenticate(ctx, bufferCredentials{buf})
+			p, err := v.Authenticate(ctx, bufferCredentials{auth: buf})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -571,16 +574,16 @@ func TestCredentialsAreNotRetained(t *testing.T) {
 			if string(p.Claims()) != claims || p.Subject != sub || fmt.Sprint(p.Scopes) != scopes || p.Issuer != iss0 || p.KeyID != kid {
 				t.Fatal("the principal changed when the credential buffer was reused")
 			}
-			if _, err := v.Authenticate(ctx, bufferCredentials{buf}); err == nil {
+			if _, err := v.Authenticate(ctx, bufferCredentials{auth: buf}); err == nil {
 				t.Fatal("the overwritten buffer was accepted")
 			}
-			again, err := v.Authenticate(ctx, bufferCredentials{[]byte("Bearer " + tok)})
+			again, err := v.Authenticate(ctx, bufferCredentials{auth: []byte("Bearer " + tok)})
 			if err != nil || string(again.Claims()) != claims {
 				t.Fatalf("the token itself, presented again: %v", err)
 			}
 
 			buf = []byte("Bearer " + bad)
-			_, err = v.Authenticate(ctx, bufferCredentials{buf})
+			_, err = v.Authenticate(ctx, bufferCredentials{auth: buf})
 			if !errors.Is(err, core.ErrAudienceInvalid) {
 				t.Fatalf("err %v, want ErrAudienceInvalid", err)
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+
+	"github.com/jwksauth/jwksauth/core/internal/dpop"
 )
 
 // Verifier verifies bearer tokens of one issuer against its JWKS. It is safe
@@ -14,6 +16,8 @@ type Verifier struct {
 	cache *tokenCache
 	log   *slog.Logger
 	algs  map[string]method
+	ch    challenger
+	dpop  *dpop.Checker
 
 	scopeClaims, roleClaims []claimName // WithScopeClaims, WithRoleClaims
 }
@@ -46,6 +50,9 @@ func New(ctx context.Context, opts ...Option) (*Verifier, error) {
 	}
 	v.scopeClaims = claimNames(cfg.scopeClaims)
 	v.roleClaims = claimNames(cfg.roleClaims)
+	if err := v.setDPoP(); err != nil {
+		return nil, err
+	}
 	v.cache = newTokenCache(cfg.cacheEntries, cfg.cacheBytes)
 	v.keys = newKeyCache(ctx, cfg, log)
 	return v, nil
@@ -70,4 +77,4 @@ func (v *Verifier) Issuer() string { return v.cfg.issuer }
 // Realm returns the realm of the WWW-Authenticate challenges.
 func (v *Verifier) Realm() string { return v.cfg.realm }
 
-func (v *Verifier) fail(kind, cause error) error { return newError(v.cfg.realm, kind, cause) }
+func (v *Verifier) fail(kind, cause error) error { return v.ch.fail(kind, cause) }

@@ -476,8 +476,16 @@ func TestErrorModel(t *testing.T) {
 	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithRealm("notes"))
 	_, err := v.Verify(context.Background(), iss.MustMint(t, authtest.Claims{"exp": time.Now().Add(-time.Hour).Unix()}))
 	e := core.AsError(err)
-	if e.Challenge() != `Bearer realm="notes", error="invalid_token", error_description="the access token has expired"` {
+	params := `realm="notes", error="invalid_token", error_description="the access token has expired"`
+	want := []string{`Bearer ` + params, `DPoP realm="notes", ` + authtest.DPoPAlgs + params[len(`realm="notes"`):]}
+	if got := e.Challenges(); !slices.Equal(got, want) {
+		t.Fatalf("challenges = %q, want %q", got, want)
+	}
+	if e.Challenge() != want[0]+", "+want[1] {
 		t.Fatalf("challenge = %q", e.Challenge())
+	}
+	if got := e.Header().Values("WWW-Authenticate"); !slices.Equal(got, want) {
+		t.Fatalf("WWW-Authenticate fields = %q, want %q", got, want)
 	}
 	if string(e.Body()) != `{"error":"invalid_token","error_description":"the access token has expired"}` {
 		t.Fatalf("body = %s", e.Body())

@@ -24,7 +24,17 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 	if v == nil {
 		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
 	}
-	return v.verifyToken(ctx, token, true)
+	p, hit, err := v.verifyToken(ctx, token, true)
+	if err == nil {
+		// No request, so no proof: a sender-constrained token cannot be
+		// accepted here (RFC 9449 §7.2, RFC 8705 §3).
+		err = v.bindBearer(p)
+	}
+	v.observe(err, hit)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // verifyToken is Verify for a token whose b64token syntax (RFC 6750 §2.1)
@@ -32,11 +42,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 // hit needs no syntax check: the token is byte for byte one that verified,
 // and a token that verifies is three base64url segments, all b64token
 // characters. So the check, a scan of the whole token, runs on misses only.
-func (v *Verifier) verifyToken(ctx context.Context, token string, checked bool) (*Principal, error) {
+// It checks the token alone: its confirmation (cnf) is the caller's to
+// check against the request, and the caller reports the outcome (observe).
+func (v *Verifier) verifyToken(ctx context.Context, token string, checked bool) (p *Principal, hit bool, err error) {
 	if len(token) > v.cfg.maxTokenSize {
-		err := v.fail(ErrTokenTooLarge, nil)
-		v.observe(err, false)
-		return nil, err
+		return nil, false, v.fail(ErrTokenTooLarge, nil)
 	}
 	now := v.cfg.now()
 	var sum [32]byte
@@ -46,22 +56,17 @@ func (v *Verifier) verifyToken(ctx context.Context, token string, checked bool) 
 			if e := c.get(&sum, set); e != nil {
 				terr := v.timeValid(e.p, now)
 				if terr == nil {
-					v.observe(nil, true)
-					return e.p, nil
+					return e.p, true, nil
 				}
 				// Out of its time window: the signature is known to be
 				// good and the answer known to be a refusal, so no crypto.
 				c.drop(&sum, e)
-				err := v.fail(terr, nil)
-				v.observe(err, false)
-				return nil, err
+				return nil, false, v.fail(terr, nil)
 			}
 		}
 	}
 	if !checked && !isB64Token(token) {
-		err := v.fail(ErrInvalidRequest, nil)
-		v.observe(err, false)
-		return nil, err
+		return nil, false, v.fail(ErrInvalidRequest, nil)
 	}
 	p, key, named, err := v.verify(ctx, token, now)
 	if err != nil {
@@ -69,14 +74,12 @@ func (v *Verifier) verifyToken(ctx context.Context, token string, checked bool) 
 		if !errors.As(err, &e) {
 			err = v.fail(err, nil)
 		}
-		v.observe(err, false)
-		return nil, err
+		return nil, false, err
 	}
 	if v.cache != nil {
 		v.cache.put(&sum, p, key, named)
 	}
-	v.observe(nil, false)
-	return p, nil
+	return p, false, nil
 }
 
 var b64 = base64.RawURLEncoding.Strict()

@@ -91,7 +91,7 @@ func WriteError(c echo.Context, err *core.Error) error {
 // answers with core's error without calling the next handler.
 func Middleware(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
 	cfg := newConfig(opts)
-	return handle(cfg, v.Authenticator(cfg.optional))
+	return handle(cfg, v, v.Authenticator(cfg.optional))
 }
 
 // RequireScopes is a route guard that requires every one of scopes
@@ -113,7 +113,7 @@ func RequireAnyScope(v *core.Verifier, scopes ...string) echo.MiddlewareFunc {
 // Middleware or guard, or authenticates the request itself, then checks r;
 // it stores the principal as Middleware does.
 func Require(v *core.Verifier, r *core.Requirement, opts ...Option) echo.MiddlewareFunc {
-	return handle(newConfig(opts), v.Guard(r))
+	return handle(newConfig(opts), v, v.Guard(r))
 }
 
 // Principal returns the principal stored by Middleware or a guard, or nil
@@ -125,8 +125,9 @@ func Principal(c echo.Context) (*core.Principal, bool) {
 }
 
 // handle is the one echo middleware behind Middleware and the guards:
-// skip, ask core, then store the principal or write core's error.
-func handle(cfg *config, auth core.Step) echo.MiddlewareFunc {
+// skip, ask core, then store the principal and add core's response
+// headers, or write core's error.
+func handle(cfg *config, v *core.Verifier, auth core.Step) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if cfg.skip != nil && cfg.skip(c) {
@@ -141,6 +142,9 @@ func handle(cfg *config, auth core.Step) echo.MiddlewareFunc {
 			if p != nil && p != stored {
 				c.Set(PrincipalKey, p)
 				c.SetRequest(req.WithContext(core.WithPrincipal(req.Context(), p)))
+			}
+			for k, vs := range v.ResponseHeader(req.Context(), p) {
+				c.Response().Header()[k] = vs
 			}
 			return next(c)
 		}

@@ -38,6 +38,9 @@ func conformanceApp(c *authtest.Conformance) *echo.Echo {
 	e.GET(authtest.RouteGuardOnly, respond, echoauth.RequireScopes(v, authtest.ScopeRead))
 	e.GET(authtest.RouteSources, respond, echoauth.Middleware(c.Sources))
 	e.GET(authtest.RouteOutage, respond, echoauth.Middleware(c.Outage))
+	for _, rt := range c.Routes {
+		e.GET(rt.Path, respond, echoauth.Middleware(rt.Verifier))
+	}
 	return e
 }
 

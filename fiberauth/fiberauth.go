@@ -107,7 +107,7 @@ func WriteError(c *fiber.Ctx, err *core.Error) error {
 // answers with core's error without calling the next handler.
 func Middleware(v *core.Verifier, opts ...Option) fiber.Handler {
 	cfg := newConfig(opts)
-	return handle(cfg, v.Authenticator(cfg.optional))
+	return handle(cfg, v, v.Authenticator(cfg.optional))
 }
 
 // RequireScopes is a route guard that requires every one of scopes
@@ -129,7 +129,7 @@ func RequireAnyScope(v *core.Verifier, scopes ...string) fiber.Handler {
 // Middleware or guard, or authenticates the request itself, then checks r;
 // it stores the principal as Middleware does.
 func Require(v *core.Verifier, r *core.Requirement, opts ...Option) fiber.Handler {
-	return handle(newConfig(opts), v.Guard(r))
+	return handle(newConfig(opts), v, v.Guard(r))
 }
 
 // Principal returns the principal stored by Middleware or a guard, or nil
@@ -141,8 +141,9 @@ func Principal(c *fiber.Ctx) (*core.Principal, bool) {
 }
 
 // handle is the one fiber handler behind Middleware and the guards: skip,
-// ask core, then store the principal or write core's error.
-func handle(cfg *config, auth core.Step) fiber.Handler {
+// ask core, then store the principal and add core's response headers, or
+// write core's error.
+func handle(cfg *config, v *core.Verifier, auth core.Step) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if cfg.skip != nil && cfg.skip(c) {
 			return c.Next()
@@ -155,6 +156,11 @@ func handle(cfg *config, auth core.Step) fiber.Handler {
 		if p != nil && p != stored {
 			c.Locals(PrincipalKey, p)
 			c.SetUserContext(core.WithPrincipal(c.UserContext(), p))
+		}
+		for k, vs := range v.ResponseHeader(c.UserContext(), p) {
+			for _, val := range vs {
+				c.Response().Header.Add(k, val)
+			}
 		}
 		return c.Next()
 	}
@@ -222,6 +228,32 @@ func (r credentials) RawQuery() string {
 		return uri[i+1:]
 	}
 	return ""
+}
+
+// Method is the request method, a view of fasthttp's buffer.
+func (r credentials) Method() string { return utils.UnsafeString(r.c.Request().Header.Method()) }
+
+// URL takes the scheme from the connection (https when it is TLS, as
+// net/http decides, not from X-Forwarded-Proto), the host as fasthttp
+// reads it (from an absolute-form request target, else the Host header, as
+// net/http does), and the request target as sent: views of fasthttp's
+// buffers.
+func (r credentials) URL() (scheme, host, target string) {
+	scheme = "http"
+	if r.c.Context().IsTLS() {
+		scheme = "https"
+	}
+	host = utils.UnsafeString(r.c.Request().Host())
+	return scheme, host, utils.UnsafeString(r.c.Request().Header.RequestURI())
+}
+
+// PeerCertificate is the first certificate of the TLS connection's chain.
+func (r credentials) PeerCertificate() []byte {
+	st := r.c.Context().TLSConnectionState()
+	if st == nil || len(st.PeerCertificates) == 0 {
+		return nil
+	}
+	return st.PeerCertificates[0].Raw
 }
 
 // Cookie returns the value of every cookie named name, copied out of

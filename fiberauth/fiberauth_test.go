@@ -48,6 +48,9 @@ func conformanceApp(c *authtest.Conformance) *fiber.App {
 	app.Get(authtest.RouteGuardOnly, fiberauth.RequireScopes(v, authtest.ScopeRead), respond)
 	app.Get(authtest.RouteSources, fiberauth.Middleware(c.Sources), respond)
 	app.Get(authtest.RouteOutage, fiberauth.Middleware(c.Outage), respond)
+	for _, rt := range c.Routes {
+		app.Get(rt.Path, fiberauth.Middleware(rt.Verifier), respond)
+	}
 	return app
 }
 

@@ -84,7 +84,7 @@ func WriteError(c *gin.Context, err *core.Error) { err.WriteHTTP(c.Writer) }
 // answers with core's error and aborts the chain.
 func Middleware(v *core.Verifier, opts ...Option) gin.HandlerFunc {
 	cfg := newConfig(opts)
-	return handle(cfg, v.Authenticator(cfg.optional))
+	return handle(cfg, v, v.Authenticator(cfg.optional))
 }
 
 // RequireScopes is a route guard that requires every one of scopes
@@ -106,7 +106,7 @@ func RequireAnyScope(v *core.Verifier, scopes ...string) gin.HandlerFunc {
 // Middleware or guard, or authenticates the request itself, then checks r;
 // it stores the principal as Middleware does.
 func Require(v *core.Verifier, r *core.Requirement, opts ...Option) gin.HandlerFunc {
-	return handle(newConfig(opts), v.Guard(r))
+	return handle(newConfig(opts), v, v.Guard(r))
 }
 
 // Principal returns the principal stored by Middleware or a guard, or nil
@@ -119,8 +119,9 @@ func Principal(c *gin.Context) (*core.Principal, bool) {
 }
 
 // handle is the one gin handler behind Middleware and the guards: skip,
-// ask core, then store the principal or write core's error.
-func handle(cfg *config, auth core.Step) gin.HandlerFunc {
+// ask core, then store the principal and add core's response headers, or
+// write core's error.
+func handle(cfg *config, v *core.Verifier, auth core.Step) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if cfg.skip != nil && cfg.skip(c) {
 			c.Next()
@@ -141,6 +142,9 @@ func handle(cfg *config, auth core.Step) gin.HandlerFunc {
 		if p != nil && p != stored {
 			c.Set(PrincipalKey, p)
 			c.Request = c.Request.WithContext(core.WithPrincipal(c.Request.Context(), p))
+		}
+		for k, vs := range v.ResponseHeader(c.Request.Context(), p) {
+			c.Writer.Header()[k] = vs
 		}
 		c.Next()
 	}

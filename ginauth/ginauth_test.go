@@ -48,6 +48,9 @@ func conformanceApp(c *authtest.Conformance) *gin.Engine {
 	r.GET(authtest.RouteGuardOnly, ginauth.RequireScopes(v, authtest.ScopeRead), respond)
 	r.GET(authtest.RouteSources, ginauth.Middleware(c.Sources), respond)
 	r.GET(authtest.RouteOutage, ginauth.Middleware(c.Outage), respond)
+	for _, rt := range c.Routes {
+		r.GET(rt.Path, ginauth.Middleware(rt.Verifier), respond)
+	}
 	return r
 }
 

@@ -224,7 +224,7 @@ func (a Adapter) laxErrorHandler(t *testing.T) {
 	f := NewFixture(t)
 	reached := false
 	do := a.LaxErrorHandler(f.Verifier, func() { reached = true })
-	want := Want{Status: http.StatusUnauthorized, Challenge: bare, Body: noCredBody}
+	want := Want{Status: http.StatusUnauthorized, Challenges: bare, Body: noCredBody}
 	for _, path := range []string{"/silent", "/returns", "/wraps"} {
 		t.Run(path, func(t *testing.T) {
 			reached = false

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,7 +63,9 @@ func Respond(fromAccessor, fromContext *core.Principal) (status int, body []byte
 	b, _ := json.Marshal(struct {
 		Sub    string   `json:"sub"`
 		Scopes []string `json:"scopes"`
-	}{fromAccessor.Subject, append([]string{}, fromAccessor.Scopes...)})
+		DPoP   string   `json:"dpop_jkt,omitempty"`
+		Cert   string   `json:"x5t#S256,omitempty"`
+	}{fromAccessor.Subject, append([]string{}, fromAccessor.Scopes...), fromAccessor.DPoPThumbprint, fromAccessor.CertificateThumbprint})
 	return http.StatusOK, b
 }
 
@@ -76,14 +79,17 @@ type Case struct {
 	Want   Want
 }
 
-// Want is the exact answer: status, WWW-Authenticate (byte for byte; "" means
-// absent), the JSON body (compared as JSON values) and whether a
+// Want is the exact answer: status, every WWW-Authenticate field in order
+// (byte for byte; nil means none), the JSON body (compared as JSON values) and whether a
 // Retry-After with a positive number of seconds is required.
 type Want struct {
 	Status     int
-	Challenge  string
+	Challenges []string
 	Body       string
 	RetryAfter bool
+	// DPoPNonce requires a DPoP-Nonce header (RFC 9449 §8); without it,
+	// the answer must have none.
+	DPoPNonce bool
 }
 
 // Conformance is the shared table that keeps the adapters identical.
@@ -92,7 +98,15 @@ type Conformance struct {
 	Verifier *core.Verifier // audience DefaultAudience, role claim "roles"
 	Sources  *core.Verifier // as Verifier, plus WithQueryToken and WithCookieToken(CookieName)
 	Outage   *core.Verifier // an issuer whose JWKS endpoint is down
-	Cases    []Case
+	// DPoPRequired, DPoPNonce, ProofStoreDown and CertProxy are Verifier
+	// with WithDPoPRequired, with WithDPoPNonces(nil), with a replay store
+	// that fails, and with WithClientCertFromTrustedProxy.
+	DPoPRequired, DPoPNonce, ProofStoreDown, CertProxy *core.Verifier
+	// Routes are the routes an adapter mounts behind its middleware, each
+	// with its verifier, besides those of the Route* constants above
+	// RouteDPoPRequired.
+	Routes []Route
+	Cases  []Case
 }
 
 // NewConformance starts the issuers, builds the verifiers (waiting for their
@@ -122,44 +136,68 @@ func NewConformance(t testing.TB) *Conformance {
 		Verifier: mk(iss.URL),
 		Sources:  mk(iss.URL, core.WithQueryToken(), core.WithCookieToken(CookieName)),
 		Outage:   mk(down.URL, core.WithJWKSURL(down.JWKSURL())),
+
+		DPoPRequired:   mk(iss.URL, core.WithDPoPRequired()),
+		DPoPNonce:      mk(iss.URL, core.WithDPoPNonces(nil)),
+		ProofStoreDown: mk(iss.URL, core.WithDPoPReplayStore(downStore{})),
+		CertProxy:      mk(iss.URL, core.WithClientCertFromTrustedProxy()),
+	}
+	c.Routes = []Route{
+		{RouteDPoPRequired, c.DPoPRequired}, {RouteDPoPNonce, c.DPoPNonce},
+		{RouteProofStoreDown, c.ProofStoreDown}, {RouteCertProxy, c.CertProxy},
 	}
 	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer rcancel()
-	for _, v := range []*core.Verifier{c.Verifier, c.Sources} {
+	for _, v := range []*core.Verifier{c.Verifier, c.Sources, c.DPoPRequired, c.DPoPNonce, c.ProofStoreDown, c.CertProxy} {
 		if err := v.Ready(rctx); err != nil {
 			t.Fatalf("authtest: %v", err)
 		}
 	}
 	c.Cases = append(c.cases(t), c.hostileCases(t)...)
+	c.Cases = append(c.Cases, c.dpopCases(t)...)
 	return c
 }
 
 const (
-	bare       = `Bearer realm="api"`
 	noCredBody = `{"error":"unauthorized","error_description":"a bearer token is required"}`
+	// DPoPAlgs is the algs parameter of the DPoP challenge of a Verifier
+	// with the default DPoP algorithms.
+	DPoPAlgs = `algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA"`
 )
 
+// bare is the pair of challenges of a request without credentials.
+var bare = Challenges("")
+
+// Challenges returns the WWW-Authenticate fields a Verifier with the
+// default realm and DPoP settings (DPoP allowed beside bearer tokens) sends
+// with a 400 or 401 whose error parameters are params (such as
+// `, error="invalid_token", error_description="…"`; "" for none): a Bearer
+// challenge, then a DPoP one.
+func Challenges(params string) []string {
+	return []string{`Bearer realm="api"` + params, `DPoP realm="api", ` + DPoPAlgs + params}
+}
+
+func failure(status int, code, desc string) Want {
+	return Want{Status: status, Challenges: Challenges(`, error="` + code + `", error_description="` + desc + `"`),
+		Body: `{"error":"` + code + `","error_description":"` + desc + `"}`}
+}
+
 func invalidRequest() Want {
-	return Want{400, `Bearer realm="api", error="invalid_request", error_description="the bearer credential is malformed"`,
-		`{"error":"invalid_request","error_description":"the bearer credential is malformed"}`, false}
+	return failure(400, "invalid_request", "the bearer credential is malformed")
 }
 
 func twoMethods() Want {
-	return Want{400, `Bearer realm="api", error="invalid_request", error_description="only one bearer credential may be sent"`,
-		`{"error":"invalid_request","error_description":"only one bearer credential may be sent"}`, false}
+	return failure(400, "invalid_request", "only one bearer credential may be sent")
 }
 
-func invalidToken(desc string) Want {
-	return Want{401, `Bearer realm="api", error="invalid_token", error_description="` + desc + `"`,
-		`{"error":"invalid_token","error_description":"` + desc + `"}`, false}
-}
+func invalidToken(desc string) Want { return failure(401, "invalid_token", desc) }
 
 func insufficient(scope string) Want {
 	ch := `Bearer realm="api", error="insufficient_scope"`
 	if scope != "" {
 		ch += `, scope="` + scope + `"`
 	}
-	return Want{403, ch, `{"error":"insufficient_scope","error_description":"the access token lacks a required scope"}`, false}
+	return Want{Status: 403, Challenges: []string{ch}, Body: `{"error":"insufficient_scope","error_description":"the access token lacks a required scope"}`}
 }
 
 func ok(sub string, scopes ...string) Want {
@@ -188,8 +226,8 @@ func (c *Conformance) cases(t testing.TB) []Case {
 	noPerm := noCredBody
 	return []Case{
 		// §1 reading the credential
-		{Name: "no credential", Path: RouteProtected, Want: Want{401, bare, noPerm, false}},
-		{Name: "basic scheme", Path: RouteProtected, Header: http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}, Want: Want{401, bare, noPerm, false}},
+		{Name: "no credential", Path: RouteProtected, Want: Want{Status: 401, Challenges: bare, Body: noPerm}},
+		{Name: "basic scheme", Path: RouteProtected, Header: http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}, Want: Want{Status: 401, Challenges: bare, Body: noPerm}},
 		{Name: "bearer lower case", Path: RouteProtected, Header: http.Header{"Authorization": {"bearer " + read}}, Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "bearer upper case", Path: RouteProtected, Header: http.Header{"Authorization": {"BEARER " + read}}, Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "several spaces", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer   " + read}}, Want: ok(DefaultSubject, ScopeRead)},
@@ -199,7 +237,7 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "outside b64token", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer abc$def"}}, Want: invalidRequest()},
 		{Name: "padding inside token", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer ab=cd"}}, Want: invalidRequest()},
 		{Name: "two authorization headers", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer " + read, "Bearer " + read}}, Want: twoMethods()},
-		{Name: "query token ignored by default", Path: RouteProtected, Query: "access_token=" + read, Want: Want{401, bare, noPerm, false}},
+		{Name: "query token ignored by default", Path: RouteProtected, Query: "access_token=" + read, Want: Want{Status: 401, Challenges: bare, Body: noPerm}},
 		{Name: "query token when enabled", Path: RouteSources, Query: "access_token=" + read, Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "cookie token when enabled", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read}}, Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "header and query token", Path: RouteSources, Query: "access_token=" + read, Header: bearer(read), Want: twoMethods()},
@@ -258,7 +296,7 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "scope case differs", Path: RouteRead, Header: bearer(m(Claims{"scope": "EXAMPLE:NOTE:READ"})), Want: insufficient(ScopeRead)},
 		{Name: "scope prefix is not the scope", Path: RouteRead, Header: bearer(m(Claims{"scope": ScopeRead + ":all"})), Want: insufficient(ScopeRead)},
 		{Name: "scp array", Path: RouteRead, Header: bearer(m(Claims{"scp": []string{ScopeRead}})), Want: ok(DefaultSubject, ScopeRead)},
-		{Name: "scope guard without token", Path: RouteRead, Want: Want{401, bare, noPerm, false}},
+		{Name: "scope guard without token", Path: RouteRead, Want: Want{Status: 401, Challenges: bare, Body: noPerm}},
 		{Name: "scope guard with invalid token", Path: RouteRead, Header: bearer(forged), Want: invalidToken("the access token signature is invalid")},
 		{Name: "all-of met", Path: RouteAll, Header: bearer(readCreate), Want: ok(DefaultSubject, ScopeRead, ScopeCreate)},
 		{Name: "all-of half met", Path: RouteAll, Header: bearer(read), Want: insufficient(ScopeRead + " " + ScopeCreate)},
@@ -267,14 +305,14 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "role present", Path: RouteRole, Header: bearer(m(Claims{"roles": []string{RoleAdmin}})), Want: ok(DefaultSubject)},
 		{Name: "role missing", Path: RouteRole, Header: bearer(read), Want: insufficient("")},
 		{Name: "guard alone authenticates", Path: RouteGuardOnly, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
-		{Name: "guard alone without token", Path: RouteGuardOnly, Want: Want{401, bare, noPerm, false}},
+		{Name: "guard alone without token", Path: RouteGuardOnly, Want: Want{Status: 401, Challenges: bare, Body: noPerm}},
 		// §5 optional authentication
 		{Name: "optional anonymous", Path: RouteOptional, Want: Want{Status: 200, Body: `{"anonymous":true}`}},
 		{Name: "optional with token", Path: RouteOptional, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "optional with bad token", Path: RouteOptional, Header: bearer(forged), Want: invalidToken("the access token signature is invalid")},
 		// §4 outage
-		{Name: "keys unreachable", Path: RouteOutage, Header: bearer(read), Want: Want{503, "",
-			`{"error":"temporarily_unavailable","error_description":"the signing keys cannot be fetched right now"}`, true}},
+		{Name: "keys unreachable", Path: RouteOutage, Header: bearer(read), Want: Want{Status: 503,
+			Body: `{"error":"temporarily_unavailable","error_description":"the signing keys cannot be fetched right now"}`, RetryAfter: true}},
 	}
 }
 
@@ -316,7 +354,7 @@ func (tc Case) Request() *http.Request {
 	if tc.Query != "" {
 		target += "?" + tc.Query
 	}
-	r := httptest.NewRequest(method, target, nil)
+	r := httptest.NewRequest(method, Origin+target, nil)
 	for k, vs := range tc.Header {
 		for _, v := range vs {
 			r.Header.Add(k, v)
@@ -337,14 +375,14 @@ func CheckCase(t testing.TB, tc Case, do Do) {
 	if resp.StatusCode != tc.Want.Status {
 		t.Errorf("status = %d, want %d (body %s)", resp.StatusCode, tc.Want.Status, body)
 	}
-	if got := resp.Header.Get("WWW-Authenticate"); got != tc.Want.Challenge {
-		t.Errorf("WWW-Authenticate = %q, want %q", got, tc.Want.Challenge)
-	}
-	if n := len(resp.Header.Values("WWW-Authenticate")); n > 1 {
-		t.Errorf("%d WWW-Authenticate fields, want at most one", n)
+	if got := resp.Header.Values("WWW-Authenticate"); !slices.Equal(got, tc.Want.Challenges) {
+		t.Errorf("WWW-Authenticate fields = %q, want %q", got, tc.Want.Challenges)
 	}
 	if !JSONEqual(body, []byte(tc.Want.Body)) {
 		t.Errorf("body = %s, want %s", body, tc.Want.Body)
+	}
+	if n := resp.Header.Get("DPoP-Nonce"); tc.Want.DPoPNonce != (n != "") {
+		t.Errorf("DPoP-Nonce = %q, want one: %v", n, tc.Want.DPoPNonce)
 	}
 	ra := resp.Header.Get("Retry-After")
 	if tc.Want.RetryAfter {

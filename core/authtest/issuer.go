@@ -375,6 +375,7 @@ type MintOption func(*mint)
 type mint struct {
 	key    *Key
 	header map[string]any
+	cnf    map[string]any // BoundTo, BoundToCertificate
 }
 
 // SignedBy signs with k instead of the issuer's signing key (k need not be published).
@@ -416,6 +417,9 @@ func (i *Issuer) Mint(claims Claims, opts ...MintOption) (string, error) {
 	m := &mint{key: key, header: map[string]any{"typ": "JWT"}}
 	for _, o := range opts {
 		o(m)
+	}
+	if m.cnf != nil {
+		all["cnf"] = m.cnf
 	}
 	if m.header["kid"] == nil {
 		m.header["kid"] = m.key.ID
