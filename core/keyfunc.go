@@ -49,7 +49,13 @@ import (
 //     receives those that fit the alg as a jwt.VerificationKeySet and
 //     tries each.
 //
-// It checks no claim: golang-jwt's parser does, with your options, and
+// Sender-constrained tokens: a token whose claims golang-jwt decoded into
+// jwt.MapClaims and that holds a cnf claim is refused
+// (ErrBoundTokenAsBearer), since no proof or certificate is checked here
+// (RFC 9449 §7.2). With claims of your own type, Keyfunc cannot see cnf:
+// refuse tokens that carry one yourself, or use Authenticate.
+//
+// It checks no other claim: golang-jwt's parser does, with your options, and
 // none of the Verifier's claim rules (audience, token type, required exp)
 // applies. Pass at least jwt.WithIssuer(v.Issuer()), jwt.WithAudience
 // with the audience that token type carries (your client id for an ID
@@ -78,7 +84,12 @@ func (v *Verifier) Keyfunc(ctx context.Context) jwt.Keyfunc {
 	if err != nil { // keyfunc refuses only a nil storage; refuse every token rather than panic
 		return func(*jwt.Token) (any, error) { return nil, v.fail(ErrMisconfigured, err) }
 	}
-	return func(t *jwt.Token) (any, error) { return v.tokenKey(ctx, kf, t) }
+	return func(t *jwt.Token) (any, error) {
+		if mc, ok := t.Claims.(jwt.MapClaims); ok && mc["cnf"] != nil {
+			return nil, v.fail(ErrBoundTokenAsBearer, nil)
+		}
+		return v.tokenKey(ctx, kf, t)
+	}
 }
 
 // tokenKey is one call of a Keyfunc key function.

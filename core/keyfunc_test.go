@@ -323,3 +323,25 @@ func BenchmarkKeyfunc(b *testing.B) {
 		})
 	}
 }
+
+// TestKeyfuncRefusesBoundTokens: golang-jwt with Keyfunc checks no proof,
+// so a token with cnf must not verify through it.
+func TestKeyfuncRefusesBoundTokens(t *testing.T) {
+	iss := authtest.MustIssuer(t)
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience))
+	key, err := authtest.NewKey("ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{
+		iss.MustMint(t, nil, authtest.BoundTo(key)),
+		iss.MustMint(t, nil, authtest.BoundToCertificate([]byte("der"))),
+	} {
+		if _, err := jwt.Parse(tok, v.Keyfunc(context.Background())); !errors.Is(err, core.ErrBoundTokenAsBearer) {
+			t.Fatalf("bound token: %v", err)
+		}
+	}
+	if _, err := jwt.Parse(iss.MustMint(t, nil), v.Keyfunc(context.Background())); err != nil {
+		t.Fatalf("plain token: %v", err)
+	}
+}

@@ -234,3 +234,28 @@ func TestJWKSOutage(t *testing.T) {
 		t.Fatalf("new key after the outage: %d %s", w.Code, w.Body)
 	}
 }
+
+// Testing your own DPoP-protected handler: mint a token bound to a client
+// key, then make a new proof for each request.
+func ExampleProof() {
+	iss, _ := authtest.NewIssuer()
+	defer iss.Close()
+	ctx := context.Background()
+	v, _ := core.New(ctx, core.WithIssuer(iss.URL), core.WithAudiences(authtest.DefaultAudience))
+	defer v.Close()
+	_ = v.Ready(ctx)
+
+	key, _ := authtest.NewKey("EdDSA")
+	token, _ := iss.Mint(authtest.Claims{"scope": "notes:write"}, authtest.BoundTo(key))
+	for _, htm := range []string{"POST", "GET"} { // the second proof names the wrong method
+		proof, _ := authtest.Proof(key, htm, "http://example.com/notes", token)
+		r := httptest.NewRequest("POST", "http://example.com/notes", nil)
+		r.Header.Set("Authorization", "DPoP "+token)
+		r.Header.Set("DPoP", proof)
+		_, err := v.Authenticate(ctx, core.FromHTTP(r))
+		fmt.Println(htm, err == nil, errors.Is(err, core.ErrDPoPProofMethod))
+	}
+	// Output:
+	// POST true false
+	// GET false true
+}
