@@ -24,6 +24,9 @@ type challenger struct {
 	// dpopAlgs is the DPoP proof algorithms, space-separated, for the DPoP
 	// challenge's algs parameter; "" when DPoP is not offered.
 	dpopAlgs string
+	// resourceMetadata is the URL of the Protected Resource Metadata
+	// document (RFC 9728 §5.1), named by every challenge; "" for none.
+	resourceMetadata string
 }
 
 // offered is the set of schemes the Verifier accepts.
@@ -87,8 +90,8 @@ func (ch *challenger) challenges(e *Error) []string {
 }
 
 // render writes one challenge. Every value is fixed ASCII or validated
-// when the Verifier is built (realm, scopes, algorithm names), so none
-// needs escaping.
+// when the Verifier is built (realm, scopes, algorithm names, the metadata
+// URL), so none needs escaping.
 func (ch *challenger) render(s scheme, code, desc, scope string) string {
 	var b strings.Builder
 	if s == schemeDPoP {
@@ -98,6 +101,11 @@ func (ch *challenger) render(s scheme, code, desc, scope string) string {
 	}
 	b.WriteString(ch.realm)
 	b.WriteByte('"')
+	if ch.resourceMetadata != "" {
+		b.WriteString(`, resource_metadata="`)
+		b.WriteString(ch.resourceMetadata)
+		b.WriteByte('"')
+	}
 	if s == schemeDPoP {
 		b.WriteString(`, algs="`)
 		b.WriteString(ch.dpopAlgs)

@@ -58,8 +58,16 @@ func netHTTPApp(c *authtest.Conformance) http.Handler {
 	mux.Handle(authtest.RouteSources, guard(c.Sources, nil, false))
 	mux.Handle(authtest.RouteOutage, guard(c.Outage, nil, false))
 	for _, rt := range c.Routes {
-		mux.Handle(rt.Path, guard(rt.Verifier, nil, false))
+		mux.Handle(rt.Path, guard(rt.Verifier, rt.Requirement, false))
 	}
+	mux.HandleFunc(c.Resource.ResourceMetadataPath(), func(w http.ResponseWriter, r *http.Request) {
+		status, h, body := c.Resource.ServeResourceMetadata(r.Method)
+		for k, vs := range h {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	})
 	return mux
 }
 

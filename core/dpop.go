@@ -180,7 +180,8 @@ func (v *Verifier) setDPoP() error {
 		return fmt.Errorf("jwksauth: %s", strings.TrimPrefix(err.Error(), "dpop: "))
 	}
 	v.dpop = chk
-	v.ch = challenger{realm: cfg.realm, bearer: !cfg.dpopRequired, dpopAlgs: strings.Join(chk.Algorithms(), " ")}
+	v.ch = challenger{realm: cfg.realm, bearer: !cfg.dpopRequired, dpopAlgs: strings.Join(chk.Algorithms(), " "),
+		resourceMetadata: cfg.metadataURL}
 	return nil
 }
 

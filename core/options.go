@@ -87,6 +87,11 @@ type config struct {
 	nonceSource   NonceSource
 	publicURL     string
 	proxyCert     bool
+
+	// Protected Resource Metadata (metadata.go)
+	resource     string
+	resourceMeta ResourceMetadata
+	metadataURL  string
 }
 
 func defaultConfig() *config {

@@ -60,6 +60,7 @@ func (v *Verifier) requirement(values []string, any, roles bool) *Requirement {
 		v.log.Error("jwksauth: invalid route requirement; the route refuses every request", "values", values)
 	} else if !roles {
 		r.scope = strings.Join(values, " ")
+		v.noteScopes(values)
 	}
 	return r
 }

@@ -18,6 +18,7 @@ type Verifier struct {
 	algs  map[string]method
 	ch    challenger
 	dpop  *dpop.Checker
+	meta  metadata
 
 	scopeClaims, roleClaims []claimName // WithScopeClaims, WithRoleClaims
 }

@@ -39,8 +39,13 @@ func conformanceApp(c *authtest.Conformance) *echo.Echo {
 	e.GET(authtest.RouteSources, respond, echoauth.Middleware(c.Sources))
 	e.GET(authtest.RouteOutage, respond, echoauth.Middleware(c.Outage))
 	for _, rt := range c.Routes {
-		e.GET(rt.Path, respond, echoauth.Middleware(rt.Verifier))
+		mws := []echo.MiddlewareFunc{echoauth.Middleware(rt.Verifier)}
+		if rt.Requirement != nil {
+			mws = append(mws, echoauth.Require(rt.Verifier, rt.Requirement))
+		}
+		e.GET(rt.Path, respond, mws...)
 	}
+	echoauth.MountResourceMetadata(e, c.Resource)
 	return e
 }
 

@@ -87,3 +87,28 @@ func ExampleRequireScopes() {
 	// 200  {"success":true}
 	// 403 Bearer realm="api", error="insufficient_scope", scope="note:read" {"error":"insufficient_scope","error_description":"the access token lacks a required scope"}
 }
+
+// An API that MCP clients and other discovering clients find by themselves:
+// the metadata document (RFC 9728) in one line, and its URL in every challenge.
+func ExampleMountResourceMetadata() {
+	iss, _ := authtest.NewIssuer()
+	defer iss.Close()
+	v, _ := core.New(context.Background(), core.WithIssuer(iss.URL),
+		core.WithResource("https://api.example.com/mcp", core.ResourceMetadata{Name: "Notes MCP"}))
+	defer v.Close()
+
+	e := echo.New()
+	echoauth.MountResourceMetadata(e, v)
+	e.POST("/mcp", func(c echo.Context) error { return c.String(200, "ok") }, echoauth.RequireScopes(v, "notes:read"))
+
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("POST", "/mcp", nil))
+	fmt.Println(rec.Code, rec.Header().Values("WWW-Authenticate")[0])
+
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("GET", v.ResourceMetadataPath(), nil))
+	fmt.Println(rec.Code, strings.Contains(rec.Body.String(), `"scopes_supported":["notes:read"]`))
+	// Output:
+	// 401 Bearer realm="api", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp"
+	// 200 true
+}

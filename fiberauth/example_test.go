@@ -94,3 +94,27 @@ func ExampleRequireScopes() {
 	// 200  {"success":true}
 	// 403 Bearer realm="api", error="insufficient_scope", scope="note:read" {"error":"insufficient_scope","error_description":"the access token lacks a required scope"}
 }
+
+// An API that MCP clients and other discovering clients find by themselves:
+// the metadata document (RFC 9728) in one line, and its URL in every challenge.
+func ExampleMountResourceMetadata() {
+	iss, _ := authtest.NewIssuer()
+	defer iss.Close()
+	v, _ := core.New(context.Background(), core.WithIssuer(iss.URL),
+		core.WithResource("https://api.example.com/mcp", core.ResourceMetadata{Name: "Notes MCP"}))
+	defer v.Close()
+
+	app := fiber.New()
+	fiberauth.MountResourceMetadata(app, v)
+	app.Post("/mcp", fiberauth.RequireScopes(v, "notes:read"), func(c *fiber.Ctx) error { return c.SendString("ok") })
+
+	resp, _ := app.Test(httptest.NewRequest("POST", "/mcp", nil))
+	fmt.Println(resp.StatusCode, resp.Header.Values("WWW-Authenticate")[0])
+
+	resp, _ = app.Test(httptest.NewRequest("GET", v.ResourceMetadataPath(), nil))
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.StatusCode, strings.Contains(string(body), `"scopes_supported":["notes:read"]`))
+	// Output:
+	// 401 Bearer realm="api", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp"
+	// 200 true
+}

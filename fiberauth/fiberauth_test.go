@@ -49,8 +49,13 @@ func conformanceApp(c *authtest.Conformance) *fiber.App {
 	app.Get(authtest.RouteSources, fiberauth.Middleware(c.Sources), respond)
 	app.Get(authtest.RouteOutage, fiberauth.Middleware(c.Outage), respond)
 	for _, rt := range c.Routes {
-		app.Get(rt.Path, fiberauth.Middleware(rt.Verifier), respond)
+		hs := []fiber.Handler{fiberauth.Middleware(rt.Verifier)}
+		if rt.Requirement != nil {
+			hs = append(hs, fiberauth.Require(rt.Verifier, rt.Requirement))
+		}
+		app.Get(rt.Path, append(hs, respond)...)
 	}
+	fiberauth.MountResourceMetadata(app, c.Resource)
 	return app
 }
 

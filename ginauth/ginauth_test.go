@@ -49,8 +49,13 @@ func conformanceApp(c *authtest.Conformance) *gin.Engine {
 	r.GET(authtest.RouteSources, ginauth.Middleware(c.Sources), respond)
 	r.GET(authtest.RouteOutage, ginauth.Middleware(c.Outage), respond)
 	for _, rt := range c.Routes {
-		r.GET(rt.Path, ginauth.Middleware(rt.Verifier), respond)
+		hs := []gin.HandlerFunc{ginauth.Middleware(rt.Verifier)}
+		if rt.Requirement != nil {
+			hs = append(hs, ginauth.Require(rt.Verifier, rt.Requirement))
+		}
+		r.GET(rt.Path, append(hs, respond)...)
 	}
+	ginauth.MountResourceMetadata(r, c.Resource)
 	return r
 }
 

@@ -90,6 +90,11 @@ type Want struct {
 	// DPoPNonce requires a DPoP-Nonce header (RFC 9449 §8); without it,
 	// the answer must have none.
 	DPoPNonce bool
+	// RawBody compares the body byte for byte instead of as JSON values.
+	RawBody bool
+	// Headers lists more response headers the answer must have, each with
+	// exactly these values.
+	Headers http.Header
 }
 
 // Conformance is the shared table that keeps the adapters identical.
@@ -106,7 +111,13 @@ type Conformance struct {
 	// with its verifier, besides those of the Route* constants above
 	// RouteDPoPRequired.
 	Routes []Route
-	Cases  []Case
+	// Resource is Verifier with WithResource(ResourceID, {Name:
+	// ResourceName}); ResourceCreate its requirement of ScopeCreate, and
+	// ScopeRead is named by another of its requirements, so that
+	// scopes_supported lists both.
+	Resource       *core.Verifier
+	ResourceCreate *core.Requirement
+	Cases          []Case
 }
 
 // NewConformance starts the issuers, builds the verifiers (waiting for their
@@ -141,20 +152,25 @@ func NewConformance(t testing.TB) *Conformance {
 		DPoPNonce:      mk(iss.URL, core.WithDPoPNonces(nil)),
 		ProofStoreDown: mk(iss.URL, core.WithDPoPReplayStore(downStore{})),
 		CertProxy:      mk(iss.URL, core.WithClientCertFromTrustedProxy()),
+		Resource:       mk(iss.URL, core.WithResource(ResourceID, core.ResourceMetadata{Name: ResourceName})),
 	}
+	c.ResourceCreate = c.Resource.RequireScopes(ScopeCreate)
+	_ = c.Resource.RequireAnyScope(ScopeRead, ScopeCreate)
 	c.Routes = []Route{
-		{RouteDPoPRequired, c.DPoPRequired}, {RouteDPoPNonce, c.DPoPNonce},
-		{RouteProofStoreDown, c.ProofStoreDown}, {RouteCertProxy, c.CertProxy},
+		{Path: RouteDPoPRequired, Verifier: c.DPoPRequired}, {Path: RouteDPoPNonce, Verifier: c.DPoPNonce},
+		{Path: RouteProofStoreDown, Verifier: c.ProofStoreDown}, {Path: RouteCertProxy, Verifier: c.CertProxy},
+		{Path: RouteResource, Verifier: c.Resource}, {Path: RouteResourceCreate, Verifier: c.Resource, Requirement: c.ResourceCreate},
 	}
 	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer rcancel()
-	for _, v := range []*core.Verifier{c.Verifier, c.Sources, c.DPoPRequired, c.DPoPNonce, c.ProofStoreDown, c.CertProxy} {
+	for _, v := range []*core.Verifier{c.Verifier, c.Sources, c.DPoPRequired, c.DPoPNonce, c.ProofStoreDown, c.CertProxy, c.Resource} {
 		if err := v.Ready(rctx); err != nil {
 			t.Fatalf("authtest: %v", err)
 		}
 	}
 	c.Cases = append(c.cases(t), c.hostileCases(t)...)
 	c.Cases = append(c.Cases, c.dpopCases(t)...)
+	c.Cases = append(c.Cases, c.metadataCases(t)...)
 	return c
 }
 
@@ -378,8 +394,13 @@ func CheckCase(t testing.TB, tc Case, do Do) {
 	if got := resp.Header.Values("WWW-Authenticate"); !slices.Equal(got, tc.Want.Challenges) {
 		t.Errorf("WWW-Authenticate fields = %q, want %q", got, tc.Want.Challenges)
 	}
-	if !JSONEqual(body, []byte(tc.Want.Body)) {
+	if tc.Want.RawBody && string(body) != tc.Want.Body || !tc.Want.RawBody && !JSONEqual(body, []byte(tc.Want.Body)) {
 		t.Errorf("body = %s, want %s", body, tc.Want.Body)
+	}
+	for k, want := range tc.Want.Headers {
+		if got := resp.Header.Values(k); !slices.Equal(got, want) {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
 	}
 	if n := resp.Header.Get("DPoP-Nonce"); tc.Want.DPoPNonce != (n != "") {
 		t.Errorf("DPoP-Nonce = %q, want one: %v", n, tc.Want.DPoPNonce)

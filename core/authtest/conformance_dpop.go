@@ -37,10 +37,12 @@ const (
 const Origin = "http://example.com"
 
 // Route is a path an adapter mounts behind its middleware with Verifier,
-// answering with Respond.
+// then, when Requirement is not nil, its guard Require(Verifier,
+// Requirement), answering with Respond.
 type Route struct {
-	Path     string
-	Verifier *core.Verifier
+	Path        string
+	Verifier    *core.Verifier
+	Requirement *core.Requirement
 }
 
 // errStoreDown is the failure of the replay store behind RouteProofStoreDown.
