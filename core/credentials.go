@@ -149,8 +149,15 @@ func (v *Verifier) extract(c Credentials) (credential, error) {
 		}
 		return v.fail(ErrMultipleCredentials, nil)
 	}
-	for _, source := range [...]func(Credentials, bool) (string, int, error){v.fromQuery, v.fromCookie} {
-		t, n, err := source(c, found)
+	// The query, then the cookie: n counts the credentials a source holds.
+	for src := range 2 {
+		var t string
+		var n int
+		if src == 0 {
+			t, n, err = v.fromQuery(c, found)
+		} else {
+			t, n, err = v.fromCookie(c, found)
+		}
 		switch {
 		case err != nil:
 			return credential{}, err
