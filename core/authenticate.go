@@ -14,7 +14,7 @@ func (v *Verifier) Authenticate(ctx context.Context, c Credentials) (*Principal,
 		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
 	}
 	p, hit, err := v.authenticate(ctx, c)
-	v.observe(err, hit)
+	v.observed(p, err, hit)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (v *Verifier) Authorize(ctx context.Context, c Credentials, p *Principal, r
 		// the wiring mistake shows on the first one, token or not.
 		return nil, newError(DefaultRealm, ErrMisconfigured, errUnbuiltRequirement)
 	}
-	if p == nil || p.by != v {
+	if p == nil || !v.owns(p) {
 		var err error
 		if p, err = v.Authenticate(ctx, c); err != nil {
 			return nil, err
@@ -93,7 +93,7 @@ type Step func(ctx context.Context, c Credentials, stored *Principal) (*Principa
 // this Verifier already stored for the request is reused.
 func (v *Verifier) Authenticator(optional bool) Step {
 	return func(ctx context.Context, c Credentials, stored *Principal) (*Principal, error) {
-		if v != nil && stored != nil && stored.by == v {
+		if v != nil && stored != nil && v.owns(stored) {
 			return stored, nil
 		}
 		if optional {

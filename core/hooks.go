@@ -6,6 +6,9 @@ import (
 
 // RefreshInfo describes one JWKS fetch, for Hooks.OnRefresh.
 type RefreshInfo struct {
+	// Issuer is the issuer whose keys were fetched: the Verifier's, or one
+	// of a many-issuer Verifier's (WithIssuers, WithIssuerResolver).
+	Issuer   string
 	URL      string
 	Reason   string // "scheduled" or "unknown kid"
 	Keys     int    // usable keys loaded (0 on failure)
@@ -18,6 +21,9 @@ type RefreshInfo struct {
 type VerifyInfo struct {
 	Err      error // nil when the token was accepted; classify with errors.Is
 	CacheHit bool  // answered from the verified-token cache
+	// Issuer is the accepted token's issuer ("" for a refusal: an unverified
+	// iss is not a safe metric label).
+	Issuer string
 }
 
 // Hooks observe a Verifier, for metrics. Every field is optional. Hooks run
@@ -43,8 +49,14 @@ type Hooks struct {
 	OnVerify func(VerifyInfo)
 }
 
-func (v *Verifier) observe(err error, hit bool) {
+func (v *Verifier) observe(err error, hit bool) { v.observed(nil, err, hit) }
+
+func (v *Verifier) observed(p *Principal, err error, hit bool) {
 	if h := v.cfg.hooks.OnVerify; h != nil {
-		h(VerifyInfo{Err: err, CacheHit: hit})
+		info := VerifyInfo{Err: err, CacheHit: hit}
+		if err == nil && p != nil {
+			info.Issuer = p.Issuer
+		}
+		h(info)
 	}
 }

@@ -76,6 +76,10 @@ func (v *Verifier) Keyfunc(ctx context.Context) jwt.Keyfunc {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if v.multi != nil {
+		m := &multiKeyfunc{s: v.multi, ctx: ctx, kfs: map[*Verifier]jwt.Keyfunc{}}
+		return m.key
+	}
 	kf, err := keyfunc.New(keyfunc.Options{
 		Ctx:          ctx,
 		Storage:      jwkStorage{keys: v.keys},

@@ -157,7 +157,7 @@ func (v *Verifier) document() []byte {
 		DPoPRequired         bool     `json:"dpop_bound_access_tokens_required"`
 	}{
 		Resource:             cfg.resource,
-		AuthorizationServers: []string{cfg.issuer},
+		AuthorizationServers: v.Issuers(),
 		Scopes:               scopes,
 		BearerMethods:        methods,
 		Name:                 cfg.resourceMeta.Name,

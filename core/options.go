@@ -88,6 +88,12 @@ type config struct {
 	publicURL     string
 	proxyCert     bool
 
+	// Many issuers (issuers.go)
+	issuers     []Issuer
+	resolver    IssuerResolver
+	issuerTable int
+	issuerIdle  time.Duration
+
 	// Protected Resource Metadata (metadata.go)
 	resource     string
 	resourceMeta ResourceMetadata

@@ -38,9 +38,10 @@ type tokenCache struct {
 	locks    [cacheStripes]cacheLock
 	maxBytes int64
 
-	bytes atomic.Int64           // accounted bytes of the entries, plus reservations in flight
-	hand  atomic.Uint64          // next bucket the byte bound evicts from
-	seen  atomic.Pointer[keySet] // the key set the entries were last swept against
+	bytes atomic.Int64  // accounted bytes of the entries, plus reservations in flight
+	hand  atomic.Uint64 // next bucket the byte bound evicts from
+	// The key set each issuer's entries were last swept against is its
+	// Verifier's seen.
 }
 
 const (
@@ -113,28 +114,47 @@ func (c *tokenCache) bucket(sum *[32]byte) int {
 func (c *tokenCache) lock(b int) *sync.Mutex { return &c.locks[b%cacheStripes].Mutex }
 
 // get returns the entry of sum whose key set holds its key, or nil. A hit
-// from a key that set no longer holds is dropped. Lock-free.
-func (c *tokenCache) get(sum *[32]byte, set *keySet) *cacheEntry {
-	if c.seen.Load() != set {
-		c.observe(set)
+// from a key that set no longer holds is dropped. Lock-free. owner is the
+// Verifier whose key set set is: the only one of a single-issuer cache, or
+// the issuer of a token of a many-issuer cache, which the entry's principal
+// names (every entry's key belongs to the Verifier that verified it).
+func (c *tokenCache) get(sum *[32]byte, set *keySet, owner *Verifier) *cacheEntry {
+	if owner.seen.Load() != set {
+		c.observe(set, owner) // a miss sweeps too
 	}
+	e, b := c.find(sum)
+	if e == nil || e.p.by != owner {
+		return nil
+	}
+	return c.check(e, b, set, owner)
+}
+
+// find returns the entry of sum and its bucket, unchecked.
+func (c *tokenCache) find(sum *[32]byte) (*cacheEntry, int) {
 	b := c.bucket(sum)
 	slots := c.buckets[b].slots[:c.ways]
 	for i := range slots {
-		e := slots[i].Load()
-		if e == nil || e.sum != *sum {
-			continue
+		if e := slots[i].Load(); e != nil && e.sum == *sum {
+			return e, b
 		}
-		if e.in.Load() != set {
-			if !e.selects(set) {
-				c.remove(b, e)
-				return nil
-			}
-			e.in.Store(set)
-		}
-		return e
 	}
-	return nil
+	return nil, b
+}
+
+// check returns e if set, its owner's usable key set, still selects e's
+// key; otherwise it drops e.
+func (c *tokenCache) check(e *cacheEntry, b int, set *keySet, owner *Verifier) *cacheEntry {
+	if owner.seen.Load() != set {
+		c.observe(set, owner)
+	}
+	if e.in.Load() != set {
+		if !e.selects(set) {
+			c.remove(b, e)
+			return nil
+		}
+		e.in.Store(set)
+	}
+	return e
 }
 
 // selects reports whether set would try e's key for e's token today, as a
@@ -254,12 +274,12 @@ func (c *tokenCache) drop(sum *[32]byte, e *cacheEntry) { c.remove(c.bucket(sum)
 // key, a key withdrawn after a compromise). The one caller whose
 // compare-and-swap wins sweeps; a refresh that changes nothing costs a
 // comparison of the two sets.
-func (c *tokenCache) observe(set *keySet) {
-	old := c.seen.Load()
+func (c *tokenCache) observe(set *keySet, owner *Verifier) {
+	old := owner.seen.Load()
 	// A request may bring a snapshot taken just before a refresh: it must
 	// not set seen back to the older set, or the next request would sweep
 	// again the other way.
-	if old == set || (old != nil && set.gen <= old.gen) || !c.seen.CompareAndSwap(old, set) {
+	if old == set || (old != nil && set.gen <= old.gen) || !owner.seen.CompareAndSwap(old, set) {
 		return
 	}
 	if old == nil || !keysLeft(old, set) {
@@ -268,7 +288,7 @@ func (c *tokenCache) observe(set *keySet) {
 	for b := range c.buckets {
 		slots := c.buckets[b].slots[:c.ways]
 		for i := range slots {
-			if e := slots[i].Load(); e != nil && !set.contains(e.key) {
+			if e := slots[i].Load(); e != nil && e.p.by == owner && !set.contains(e.key) {
 				c.remove(b, e)
 			}
 		}

@@ -7,13 +7,14 @@ import "testing"
 // sweep again, against the newer one, and so on.
 func TestTokenCacheObserveNeverGoesBack(t *testing.T) {
 	c := newTokenCache(64, 1<<20)
+	owner := &Verifier{}
 	a, b := &publicKey{kid: "a"}, &publicKey{kid: "b"}
 	older := &keySet{byKID: map[string][]*publicKey{"a": {a}, "b": {b}}, gen: 1}
 	newer := &keySet{byKID: map[string][]*publicKey{"b": {b}}, gen: 2}
-	c.observe(older)
-	c.observe(newer)
-	c.observe(older) // a stale snapshot
-	if c.seen.Load() != newer {
+	c.observe(older, owner)
+	c.observe(newer, owner)
+	c.observe(older, owner) // a stale snapshot
+	if owner.seen.Load() != newer {
 		t.Fatal("the cache went back to an older key set")
 	}
 }

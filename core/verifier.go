@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/jwksauth/jwksauth/core/internal/dpop"
 )
@@ -19,6 +20,13 @@ type Verifier struct {
 	ch    challenger
 	dpop  *dpop.Checker
 	meta  metadata
+	seen  atomic.Pointer[keySet] // the key set this issuer's cached tokens were last swept against
+
+	// A many-issuer Verifier (WithIssuers) routes to one Verifier per
+	// issuer, whose parent it is; it has no keys of its own.
+	multi   *issuerSet
+	parent  *Verifier
+	retired atomic.Bool // dropped from its parent's table of resolved issuers
 
 	scopeClaims, roleClaims []claimName // WithScopeClaims, WithRoleClaims
 }
@@ -38,12 +46,23 @@ func New(ctx context.Context, opts ...Option) (*Verifier, error) {
 			o(cfg)
 		}
 	}
+	if len(cfg.issuers) > 0 || cfg.resolver != nil {
+		return newMulti(ctx, opts, cfg)
+	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	return newSingle(ctx, cfg, true)
+}
+
+func defaultLogger() *slog.Logger { return slog.Default() }
+
+// newSingle builds the Verifier of one issuer from a validated cfg; with
+// start, its key cache starts loading keys.
+func newSingle(ctx context.Context, cfg *config, start bool) (*Verifier, error) {
 	log := cfg.logger
 	if log == nil {
-		log = slog.Default()
+		log = defaultLogger()
 	}
 	v := &Verifier{cfg: cfg, log: log, algs: make(map[string]method, len(cfg.algorithms))}
 	for _, a := range cfg.algorithms {
@@ -55,13 +74,19 @@ func New(ctx context.Context, opts ...Option) (*Verifier, error) {
 		return nil, err
 	}
 	v.cache = newTokenCache(cfg.cacheEntries, cfg.cacheBytes)
-	v.keys = newKeyCache(ctx, cfg, log)
+	if start {
+		v.keys = newKeyCache(ctx, cfg, log)
+	}
 	return v, nil
 }
 
 // Close stops the background refresh and waits for it to end. Verify keeps
 // working with the keys already loaded.
 func (v *Verifier) Close() error {
+	if v.multi != nil {
+		v.multi.close()
+		return nil
+	}
 	v.keys.close()
 	return nil
 }
@@ -70,10 +95,42 @@ func (v *Verifier) Close() error {
 // whatever later fetches do. If ctx ends first, it returns an error that
 // wraps the last fetch's failure (or ctx's error when no fetch has failed
 // yet); if the Verifier is closed first, an error saying so.
-func (v *Verifier) Ready(ctx context.Context) error { return v.keys.waitReady(ctx) }
+//
+// A many-issuer Verifier is ready when every issuer of WithIssuers is;
+// resolved issuers load their keys on their first token.
+func (v *Verifier) Ready(ctx context.Context) error {
+	if v.multi != nil {
+		return v.multi.ready(ctx)
+	}
+	return v.keys.waitReady(ctx)
+}
 
-// Issuer returns the configured issuer.
-func (v *Verifier) Issuer() string { return v.cfg.issuer }
+// Issuer returns the configured issuer; for a many-issuer Verifier, the
+// first of WithIssuers ("" when every issuer is resolved).
+func (v *Verifier) Issuer() string {
+	if v.multi != nil {
+		if len(v.multi.order) == 0 {
+			return ""
+		}
+		return v.multi.order[0].cfg.issuer
+	}
+	return v.cfg.issuer
+}
+
+// Issuers returns every issuer of WithIssuers, or the configured issuer.
+// Resolved issuers are not listed.
+func (v *Verifier) Issuers() []string {
+	if v.multi != nil {
+		return v.multi.issuers()
+	}
+	return []string{v.cfg.issuer}
+}
+
+// owns reports whether p was verified by v, or, for a many-issuer
+// Verifier, by one of its issuers.
+func (v *Verifier) owns(p *Principal) bool {
+	return p.by == v || (p.by != nil && p.by.parent == v && v != nil)
+}
 
 // Realm returns the realm of the WWW-Authenticate challenges.
 func (v *Verifier) Realm() string { return v.cfg.realm }

@@ -30,7 +30,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 		// accepted here (RFC 9449 §7.2, RFC 8705 §3).
 		err = v.bindBearer(p)
 	}
-	v.observe(err, hit)
+	v.observed(p, err, hit)
 	if err != nil {
 		return nil, err
 	}
@@ -48,12 +48,25 @@ func (v *Verifier) verifyToken(ctx context.Context, token string, checked bool) 
 	if len(token) > v.cfg.maxTokenSize {
 		return nil, false, v.fail(ErrTokenTooLarge, nil)
 	}
+	if v.multi != nil {
+		return v.multi.verifyToken(ctx, token, checked)
+	}
+	return v.verifyOwn(ctx, token, checked, nil)
+}
+
+// verifyOwn is verifyToken with this Verifier's keys. sum is the token's
+// cache key when the caller has it already.
+func (v *Verifier) verifyOwn(ctx context.Context, token string, checked bool, known *[32]byte) (p *Principal, hit bool, err error) {
 	now := v.cfg.now()
 	var sum [32]byte
 	if c := v.cache; c != nil {
-		sum = tokenSum(token)
+		if known != nil {
+			sum = *known
+		} else {
+			sum = tokenSum(token)
+		}
 		if set := v.keys.usable(now); set != nil {
-			if e := c.get(&sum, set); e != nil {
+			if e := c.get(&sum, set, v); e != nil {
 				terr := v.timeValid(e.p, now)
 				if terr == nil {
 					return e.p, true, nil

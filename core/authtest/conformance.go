@@ -117,7 +117,11 @@ type Conformance struct {
 	// scopes_supported lists both.
 	Resource       *core.Verifier
 	ResourceCreate *core.Requirement
-	Cases          []Case
+	// Issuer2 is a second issuer, and Issuers the Verifier of Issuer and
+	// Issuer2 (WithIssuers), mounted at RouteIssuers.
+	Issuer2 *Issuer
+	Issuers *core.Verifier
+	Cases   []Case
 }
 
 // NewConformance starts the issuers, builds the verifiers (waiting for their
@@ -161,9 +165,10 @@ func NewConformance(t testing.TB) *Conformance {
 		{Path: RouteProofStoreDown, Verifier: c.ProofStoreDown}, {Path: RouteCertProxy, Verifier: c.CertProxy},
 		{Path: RouteResource, Verifier: c.Resource}, {Path: RouteResourceCreate, Verifier: c.Resource, Requirement: c.ResourceCreate},
 	}
+	c.newIssuers(t)
 	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer rcancel()
-	for _, v := range []*core.Verifier{c.Verifier, c.Sources, c.DPoPRequired, c.DPoPNonce, c.ProofStoreDown, c.CertProxy, c.Resource} {
+	for _, v := range []*core.Verifier{c.Verifier, c.Sources, c.DPoPRequired, c.DPoPNonce, c.ProofStoreDown, c.CertProxy, c.Resource, c.Issuers} {
 		if err := v.Ready(rctx); err != nil {
 			t.Fatalf("authtest: %v", err)
 		}
@@ -171,6 +176,7 @@ func NewConformance(t testing.TB) *Conformance {
 	c.Cases = append(c.cases(t), c.hostileCases(t)...)
 	c.Cases = append(c.Cases, c.dpopCases(t)...)
 	c.Cases = append(c.Cases, c.metadataCases(t)...)
+	c.Cases = append(c.Cases, c.issuerCases(t)...)
 	return c
 }
 
