@@ -3,7 +3,7 @@
 
 SHELL        := /bin/bash
 GO           ?= go
-MODULES      := core ginauth echoauth fiberauth examples
+MODULES      := core ginauth echoauth fiberauth redisstore examples
 ADAPTERS     := ginauth echoauth fiberauth
 STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOVULNCHECK  := golang.org/x/vuln/cmd/govulncheck@v1.10.0
@@ -36,7 +36,7 @@ demo: ## start examples/gin against the built-in development issuer
 .PHONY: test test-run
 test: ## vet + race tests in every module, a GOWORK=off pass, brief fuzzing; lists any end-to-end suite it skipped and why
 	@bash scripts/skips.sh "make test" $(MAKE) --no-print-directory test-run
-test-run: e2e-deps $(addprefix test/,$(MODULES)) $(addprefix test-nowork/,core $(ADAPTERS))
+test-run: e2e-deps $(addprefix test/,$(MODULES)) $(addprefix test-nowork/,core $(ADAPTERS) redisstore)
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 	@echo "make test: all modules passed"
 
