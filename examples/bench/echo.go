@@ -14,7 +14,7 @@ import (
 )
 
 // EchoRows are the rows of BenchmarkEcho, in order.
-var EchoRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "echo-jwt"}
+var EchoRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "jwksauth-3issuers", "echo-jwt"}
 
 // NewEcho returns an Echo server serving GET Path for the row: the same
 // handler behind each row's verification and scope check. Verifiers and
@@ -45,6 +45,12 @@ func NewEcho(ctx context.Context, f *Fixture, row string) (http.Handler, error) 
 		})
 	case "jwksauth", "jwksauth-nocache":
 		v, err := newVerifier(ctx, f, row == "jwksauth")
+		if err != nil {
+			return nil, err
+		}
+		e.GET(Path, ok, echoauth.RequireScopes(v, RequiredScope))
+	case "jwksauth-3issuers":
+		v, err := newMultiVerifier(ctx, f)
 		if err != nil {
 			return nil, err
 		}

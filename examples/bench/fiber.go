@@ -13,7 +13,7 @@ import (
 )
 
 // FiberRows are the rows of BenchmarkFiber, in order.
-var FiberRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "jwtware"}
+var FiberRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "jwksauth-3issuers", "jwtware"}
 
 // NewFiber returns a Fiber app serving GET Path for the row: the same
 // handler behind each row's verification and scope check. Drive it
@@ -43,6 +43,12 @@ func NewFiber(ctx context.Context, f *Fixture, row string) (*fiber.App, error) {
 		}, ok)
 	case "jwksauth", "jwksauth-nocache":
 		v, err := newVerifier(ctx, f, row == "jwksauth")
+		if err != nil {
+			return nil, err
+		}
+		app.Get(Path, fiberauth.RequireScopes(v, RequiredScope), ok)
+	case "jwksauth-3issuers":
+		v, err := newMultiVerifier(ctx, f)
 		if err != nil {
 			return nil, err
 		}

@@ -13,7 +13,7 @@ import (
 )
 
 // GinRows are the rows of BenchmarkGin, in order.
-var GinRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "auth0", "golang-jwt"}
+var GinRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "jwksauth-3issuers", "auth0", "golang-jwt"}
 
 // NewGin returns a Gin engine serving GET Path for the row: the same
 // handler behind each row's verification and scope check. Verifiers and
@@ -42,6 +42,12 @@ func NewGin(ctx context.Context, f *Fixture, row string) (http.Handler, error) {
 		}, ok)
 	case "jwksauth", "jwksauth-nocache":
 		v, err := newVerifier(ctx, f, row == "jwksauth")
+		if err != nil {
+			return nil, err
+		}
+		r.GET(Path, ginauth.RequireScopes(v, RequiredScope), ok)
+	case "jwksauth-3issuers":
+		v, err := newMultiVerifier(ctx, f)
 		if err != nil {
 			return nil, err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwksauth/jwksauth/core"
+	"github.com/jwksauth/jwksauth/core/authtest"
 )
 
 // errScope is what the peers' added scope check answers (they have none).
@@ -46,6 +47,36 @@ func newVerifier(ctx context.Context, f *Fixture, cache bool) (*core.Verifier, e
 		opts = append(opts, core.WithoutTokenCache())
 	}
 	v, err := core.New(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := v.Ready(wait); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMultiVerifier is the row "jwksauth-3issuers": a Verifier of three
+// issuers (WithIssuers), the fixture's the last of them, so that the row
+// measures what routing by iss adds. The two other issuers run on loopback
+// until ctx ends.
+func newMultiVerifier(ctx context.Context, f *Fixture) (*core.Verifier, error) {
+	issuers := make([]core.Issuer, 0, 3)
+	for range 2 {
+		other, err := authtest.NewIssuer()
+		if err != nil {
+			return nil, err
+		}
+		context.AfterFunc(ctx, other.Close)
+		issuers = append(issuers, core.Issuer{URL: other.URL})
+	}
+	v, err := core.New(ctx,
+		core.WithIssuers(append(issuers, core.Issuer{URL: f.Issuer.URL})...),
+		core.WithAudiences(Audience),
+		core.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+	)
 	if err != nil {
 		return nil, err
 	}
