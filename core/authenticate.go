@@ -89,9 +89,16 @@ func (v *Verifier) Authorize(ctx context.Context, c Credentials, p *Principal, r
 type Step func(ctx context.Context, c Credentials, stored *Principal) (*Principal, error)
 
 // Authenticator returns the Step of an authentication middleware:
-// Authenticate, or AuthenticateOptional when optional is true. A principal
+// Authenticate. A principal this Verifier already stored for the request
+// is reused.
+func (v *Verifier) Authenticator() Step { return v.authenticator(false) }
+
+// OptionalAuthenticator returns the Step of an authentication middleware
+// for routes open to anonymous callers: AuthenticateOptional. A principal
 // this Verifier already stored for the request is reused.
-func (v *Verifier) Authenticator(optional bool) Step {
+func (v *Verifier) OptionalAuthenticator() Step { return v.authenticator(true) }
+
+func (v *Verifier) authenticator(optional bool) Step {
 	return func(ctx context.Context, c Credentials, stored *Principal) (*Principal, error) {
 		if v != nil && stored != nil && v.owns(stored) {
 			return stored, nil

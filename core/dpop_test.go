@@ -133,7 +133,7 @@ func TestDPoPProofChecks(t *testing.T) {
 					t.Fatalf("err %v: errors.Is(%v) = %v", err, s, errors.Is(err, s))
 				}
 			}
-			if got := core.Reason(err); got != "invalid_dpop_proof" {
+			if got := core.AsError(err).Reason(); got != "invalid_dpop_proof" {
 				t.Fatalf("Reason = %q", got)
 			}
 		})

@@ -224,7 +224,7 @@ type errorClass struct {
 	status int
 	code   string
 	desc   string
-	reason string // short label for metrics and logs; see Reason
+	reason string // short label for metrics and logs; see Error.Reason
 }
 
 // classTable lists every sentinel in a fixed order, so that Reason is deterministic.
@@ -271,23 +271,19 @@ var classes = func() map[error]errorClass {
 	return m
 }()
 
-// Reason returns a short, fixed label for a failure, for metrics and logs:
-// the name of its sentinel ("expired", "signature", "audience",
-// "insufficient_scope", "keys_unavailable", …), or "other" for an error
-// that is none of core's (and for nil). An *Error is labelled by its own
-// sentinel, never by one its cause may wrap. The set of labels is small and
-// fixed, so it is safe as a metric label; no token or request input is in it.
-func Reason(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		if c, ok := classes[e.kind]; ok {
-			return c.reason
-		}
+// Reason returns a short, fixed label for the failure, for metrics and
+// logs: the name of its sentinel ("expired", "signature", "audience",
+// "insufficient_scope", "keys_unavailable", "invalid_dpop_proof", …), or
+// "other" for a nil *Error. It is the error's own sentinel, never one its
+// cause may wrap. The set of labels is small and fixed, so it is safe as a
+// metric label; no token or request input is in it. For any error, use
+// AsError(err).Reason().
+func (e *Error) Reason() string {
+	if e == nil {
+		return "other"
 	}
-	for _, c := range classTable {
-		if errors.Is(err, c.kind) {
-			return c.reason
-		}
+	if c, ok := classes[e.kind]; ok {
+		return c.reason
 	}
 	return "other"
 }

@@ -7,12 +7,3 @@ func TokenCacheLen(v *Verifier) int {
 	}
 	return v.cache.len()
 }
-
-// Sentinels returns every sentinel error in its fixed order (tests only).
-func Sentinels() []error {
-	out := make([]error, len(classTable))
-	for i, c := range classTable {
-		out[i] = c.kind
-	}
-	return out
-}

@@ -10,12 +10,24 @@ type RefreshInfo struct {
 	// of a many-issuer Verifier's (WithIssuers, WithIssuerResolver).
 	Issuer   string
 	URL      string
-	Reason   string // "scheduled" or "unknown kid"
-	Keys     int    // usable keys loaded (0 on failure)
-	Skipped  int    // keys skipped as unusable
-	Err      error  // nil on success; the last good keys were kept otherwise
+	Reason   RefreshReason
+	Keys     int   // usable keys loaded (0 on failure)
+	Skipped  int   // keys skipped as unusable
+	Err      error // nil on success; the last good keys were kept otherwise
 	Duration time.Duration
 }
+
+// RefreshReason is why a JWKS fetch ran: a fixed set, safe as a metric label.
+type RefreshReason string
+
+// The reasons of RefreshInfo.
+const (
+	// RefreshScheduled: the start-up load, its retries, and the scheduled
+	// refreshes (Cache-Control max-age, or WithRefreshInterval).
+	RefreshScheduled RefreshReason = "scheduled"
+	// RefreshUnknownKID: a token named a kid the loaded keys lack.
+	RefreshUnknownKID RefreshReason = "unknown kid"
+)
 
 // VerifyInfo describes one verification, for Hooks.OnVerify.
 type VerifyInfo struct {

@@ -91,8 +91,8 @@ type flight struct {
 
 // Refresh reasons, reported in RefreshInfo.Reason.
 const (
-	reasonScheduled  = "scheduled"
-	reasonUnknownKID = "unknown kid"
+	reasonScheduled  = string(RefreshScheduled)
+	reasonUnknownKID = string(RefreshUnknownKID)
 )
 
 var (

@@ -165,6 +165,6 @@ func (k *keyCache) report(reason string, n int, skipped []skippedKey, err error,
 		k.log.Debug("jwksauth: JWKS refreshed", "url", url, "reason", reason, "keys", n, "skipped", len(skipped))
 	}
 	if h := k.cfg.hooks.OnRefresh; h != nil {
-		h(RefreshInfo{Issuer: k.cfg.issuer, URL: url, Reason: reason, Keys: n, Skipped: len(skipped), Err: err, Duration: took})
+		h(RefreshInfo{Issuer: k.cfg.issuer, URL: url, Reason: RefreshReason(reason), Keys: n, Skipped: len(skipped), Err: err, Duration: took})
 	}
 }

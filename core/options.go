@@ -38,9 +38,13 @@ const (
 // (a table of 128 MiB); larger bounds are refused by New.
 const MaxTokenCacheEntries = 1 << 24
 
-// DefaultAlgorithms is the allow-list used when WithAlgorithms is not given.
+// defaultAlgorithms is the allow-list used when WithAlgorithms is not given.
+var defaultAlgorithms = [...]string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// DefaultAlgorithms returns the allow-list used when WithAlgorithms is not
+// given, a fresh copy each time: the default itself cannot be changed.
 // HMAC algorithms and "none" are never accepted for JWKS keys.
-var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+func DefaultAlgorithms() []string { return slices.Clone(defaultAlgorithms[:]) }
 
 type config struct {
 	issuer          string
@@ -103,7 +107,7 @@ type config struct {
 func defaultConfig() *config {
 	return &config{
 		clientIDClaims:  []string{"client_id", "azp"},
-		algorithms:      slices.Clone(DefaultAlgorithms),
+		algorithms:      DefaultAlgorithms(),
 		leeway:          DefaultLeeway,
 		scopeClaims:     []string{"scope", "scp"},
 		maxTokenSize:    DefaultMaxTokenSize,

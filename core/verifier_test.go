@@ -678,20 +678,20 @@ func TestSteps(t *testing.T) {
 	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience),
 		core.WithHooks(core.Hooks{OnVerify: func(core.VerifyInfo) { calls.Add(1) }}))
 	anon, _ := http.NewRequest(http.MethodGet, "/", nil)
-	if p, err := v.Authenticator(true)(context.Background(), core.FromHTTP(anon), nil); p != nil || err != nil {
+	if p, err := v.OptionalAuthenticator()(context.Background(), core.FromHTTP(anon), nil); p != nil || err != nil {
 		t.Fatalf("optional step on an anonymous request = %v, %v", p, err)
 	}
-	_, err := v.Authenticator(false)(context.Background(), core.FromHTTP(anon), nil)
+	_, err := v.Authenticator()(context.Background(), core.FromHTTP(anon), nil)
 	wantErr(t, err, core.ErrNoCredentials, http.StatusUnauthorized)
 
 	r, _ := http.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("Authorization", "Bearer "+iss.MustMint(t, authtest.Claims{"scope": "a"}))
-	p, err := v.Authenticator(false)(context.Background(), core.FromHTTP(r), nil)
+	p, err := v.Authenticator()(context.Background(), core.FromHTTP(r), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	calls.Store(0)
-	if again, err := v.Authenticator(false)(context.Background(), core.FromHTTP(r), p); again != p || err != nil || calls.Load() != 0 {
+	if again, err := v.Authenticator()(context.Background(), core.FromHTTP(r), p); again != p || err != nil || calls.Load() != 0 {
 		t.Fatalf("a second middleware re-verified: %v, %v, %d calls", again, err, calls.Load())
 	}
 	if _, err := v.Guard(v.RequireScopes("a"))(context.Background(), core.FromHTTP(r), p); err != nil || calls.Load() != 0 {
@@ -699,24 +699,4 @@ func TestSteps(t *testing.T) {
 	}
 	_, err = v.Guard(v.RequireScopes("b"))(context.Background(), core.FromHTTP(r), p)
 	wantErr(t, err, core.ErrInsufficientScope, http.StatusForbidden)
-}
-
-func TestReasonLabelsEverySentinelOnce(t *testing.T) {
-	seen := map[string]error{}
-	for _, s := range core.Sentinels() {
-		label := core.Reason(s)
-		if label == "" || label == "other" {
-			t.Errorf("%v has no reason label", s)
-		}
-		if other, dup := seen[label]; dup {
-			t.Errorf("%v and %v share the label %q", s, other, label)
-		}
-		seen[label] = s
-	}
-	if got := core.Reason(core.AsError(fmt.Errorf("x: %w", core.ErrTokenExpired))); got != "malformed" {
-		t.Errorf("an *Error is labelled by its cause's sentinel: %q", got)
-	}
-	if core.Reason(nil) != "other" || core.Reason(errors.New("boom")) != "other" {
-		t.Error("a foreign error is not labelled other")
-	}
 }

@@ -91,7 +91,11 @@ func WriteError(c echo.Context, err *core.Error) error {
 // answers with core's error without calling the next handler.
 func Middleware(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
 	cfg := newConfig(opts)
-	return handle(cfg, v, v.Authenticator(cfg.optional))
+	step := v.Authenticator()
+	if cfg.optional {
+		step = v.OptionalAuthenticator()
+	}
+	return handle(cfg, v, step)
 }
 
 // RequireScopes is a route guard that requires every one of scopes

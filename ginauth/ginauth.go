@@ -84,7 +84,11 @@ func WriteError(c *gin.Context, err *core.Error) { err.WriteHTTP(c.Writer) }
 // answers with core's error and aborts the chain.
 func Middleware(v *core.Verifier, opts ...Option) gin.HandlerFunc {
 	cfg := newConfig(opts)
-	return handle(cfg, v, v.Authenticator(cfg.optional))
+	step := v.Authenticator()
+	if cfg.optional {
+		step = v.OptionalAuthenticator()
+	}
+	return handle(cfg, v, step)
 }
 
 // RequireScopes is a route guard that requires every one of scopes

@@ -19,7 +19,7 @@ const MetricsPath = "/metrics"
 // (Metrics.Hooks) and by the routes' auth answers. Each Metrics has its own
 // registry, so several apps can run in one process (tests do). Every label
 // value comes from a fixed set (route patterns of Routes, the reasons of
-// core.Reason, fixed outcomes): no kid, token or request input ever becomes a
+// core.Error.Reason, fixed outcomes): no kid, token or request input ever becomes a
 // label. A nil *Metrics counts nothing.
 type Metrics struct {
 	reg *prometheus.Registry
@@ -115,7 +115,7 @@ func (m *Metrics) Hooks() core.Hooks {
 	return core.Hooks{
 		OnVerify: func(i core.VerifyInfo) {
 			if i.Err != nil {
-				m.verifications.WithLabelValues("invalid", core.Reason(i.Err)).Inc()
+				m.verifications.WithLabelValues("invalid", core.AsError(i.Err).Reason()).Inc()
 				return
 			}
 			m.verifications.WithLabelValues("valid", ReasonOK).Inc()
@@ -126,9 +126,9 @@ func (m *Metrics) Hooks() core.Hooks {
 		OnRefresh: func(i core.RefreshInfo) {
 			trigger := "other"
 			switch i.Reason {
-			case "scheduled":
+			case core.RefreshScheduled:
 				trigger = "scheduled"
-			case "unknown kid":
+			case core.RefreshUnknownKID:
 				trigger = "unknown_kid"
 			}
 			m.refreshTime.Observe(i.Duration.Seconds())

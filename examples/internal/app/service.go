@@ -61,6 +61,6 @@ func (s Service) serve(rt Route, p *core.Principal, id string) Reply {
 // frameworks' error handlers call it before writing core's answer.
 func (s Service) refused(rt Route, err *core.Error) {
 	if err != nil {
-		s.Metrics.count(rt, OutcomeRefused, core.Reason(err), err.Status)
+		s.Metrics.count(rt, OutcomeRefused, err.Reason(), err.Status)
 	}
 }
