@@ -3,7 +3,7 @@ package core
 import "time"
 
 // Test-only hooks into core's internals, for the fuzz targets and hostile
-// tests of package core_test (issue #5). Nothing here is compiled into the
+// tests of package core_test. Nothing here is compiled into the
 // library.
 
 // JSONMember is one member of an object read by the strict JSON reader.

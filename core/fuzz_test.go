@@ -1,6 +1,6 @@
 package core_test
 
-// Fuzz targets for every input path of core (issue #5): credential
+// Fuzz targets for every input path of core: credential
 // extraction, token decoding and verification, the strict JSON reader and
 // the JWKS parser. Each target checks its result against an independent
 // oracle, not just for panics. Without -fuzz they run their seed corpus
@@ -187,7 +187,7 @@ func (c fzCreds) Cookie(name string) []string {
 	return []string{c.cookie}
 }
 
-// The oracle for RFC 6750 §2 as the contract (§1) states it, written with
+// The oracle for RFC 6750 §2 as docs/security.md states it, written with
 // regular expressions rather than the byte scanning of credentials.go.
 var (
 	reBearerAlone = regexp.MustCompile(`^(?i:bearer)$`)
@@ -437,8 +437,8 @@ func FuzzVerify(f *testing.F) {
 //	mode 2: the original header and payload with a fuzzed signature;
 //	mode 3: the three segments as raw text (no base64 encoding).
 //
-// In mode 1 an independent oracle (encoding/json plus the contract's
-// rules) decides: an accepted token must satisfy every rule, and a token
+// In mode 1 an independent oracle (encoding/json plus the rules of
+// docs/security.md) decides: an accepted token must satisfy every rule, and a token
 // the oracle finds plainly valid must be accepted.
 func FuzzVerifySegments(f *testing.F) {
 	fx := fzNewFixture(f, []string{"EdDSA"})
@@ -547,7 +547,7 @@ func fzParams(n int) string {
 	return b.String()
 }
 
-// fzOracleSigned applies the contract's rules to a header and payload that
+// fzOracleSigned applies the rules of docs/security.md to a header and payload that
 // carry a genuine signature of the issuer's only key (EdDSA), using
 // encoding/json. bad names a rule the token breaks; unsure names a feature
 // on which a strict reader may legitimately refuse what encoding/json

@@ -187,7 +187,7 @@ func (c *Conformance) cases(t testing.TB) []Case {
 	huge := strings.Repeat("a", core.DefaultMaxTokenSize+1)
 	noPerm := noCredBody
 	return []Case{
-		// §1 reading the credential
+		// reading the credential (RFC 6750 §2)
 		{Name: "no credential", Path: RouteProtected, Want: Want{401, bare, noPerm, false}},
 		{Name: "basic scheme", Path: RouteProtected, Header: http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}, Want: Want{401, bare, noPerm, false}},
 		{Name: "bearer lower case", Path: RouteProtected, Header: http.Header{"Authorization": {"bearer " + read}}, Want: ok(DefaultSubject, ScopeRead)},
@@ -231,7 +231,7 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "header and a %-encoded query token name, query source off", Path: RouteProtected, Query: "x=1&access%5ftoken=", Header: bearer(read), Want: twoMethods()},
 		{Name: "header and unrelated parameters, query source off", Path: RouteProtected, Query: "access_tokens=x&access_token%zz=y&token=z", Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "token over the size cap", Path: RouteProtected, Header: bearer(huge), Want: invalidToken("the access token is too large")},
-		// §2 validating the token
+		// validating the token (docs/security.md)
 		{Name: "valid token", Path: RouteProtected, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "not a JWT", Path: RouteProtected, Header: bearer("abc.def"), Want: invalidToken("the access token is malformed")},
 		{Name: "four segments", Path: RouteProtected, Header: bearer(read + ".abc"), Want: invalidToken("the access token is malformed")},
@@ -252,7 +252,7 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "no audience, no client check", Path: RouteProtected, Header: bearer(m(Claims{"aud": Omit})), Want: invalidToken("the access token audience is not accepted")},
 		{Name: "cognito id token", Path: RouteProtected, Header: bearer(m(Claims{"token_use": "id"})), Want: invalidToken("the token is not an access token")},
 		{Name: "duplicate claim", Path: RouteProtected, Header: bearer(dup), Want: invalidToken("the access token is malformed")},
-		// §3 scopes
+		// scopes (RFC 6750 §3.1, insufficient_scope)
 		{Name: "scope present", Path: RouteRead, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "scope missing", Path: RouteRead, Header: bearer(update), Want: insufficient(ScopeRead)},
 		{Name: "scope case differs", Path: RouteRead, Header: bearer(m(Claims{"scope": "EXAMPLE:NOTE:READ"})), Want: insufficient(ScopeRead)},
@@ -268,11 +268,11 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "role missing", Path: RouteRole, Header: bearer(read), Want: insufficient("")},
 		{Name: "guard alone authenticates", Path: RouteGuardOnly, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "guard alone without token", Path: RouteGuardOnly, Want: Want{401, bare, noPerm, false}},
-		// §5 optional authentication
+		// optional authentication
 		{Name: "optional anonymous", Path: RouteOptional, Want: Want{Status: 200, Body: `{"anonymous":true}`}},
 		{Name: "optional with token", Path: RouteOptional, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "optional with bad token", Path: RouteOptional, Header: bearer(forged), Want: invalidToken("the access token signature is invalid")},
-		// §4 outage
+		// outage (docs/operations.md)
 		{Name: "keys unreachable", Path: RouteOutage, Header: bearer(read), Want: Want{503, "",
 			`{"error":"temporarily_unavailable","error_description":"the signing keys cannot be fetched right now"}`, true}},
 	}
@@ -375,7 +375,7 @@ func JSONEqual(a, b []byte) bool {
 	return bytes.Equal(xa, ya)
 }
 
-// hostileCases are the hostile-input cases of issue #5 that every adapter
+// hostileCases are the hostile-input cases that every adapter
 // must answer exactly as core does (core/hostile_test.go has the full
 // catalogue, with the precise sentinel of each).
 func (c *Conformance) hostileCases(t testing.TB) []Case {

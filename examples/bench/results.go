@@ -199,7 +199,7 @@ func median(v []float64) float64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
-// The targets of issue #7.
+// The performance targets (README.md, "Compared with other Go libraries").
 const (
 	// TargetNoCache is the most jwksauth-nocache may cost, as a ratio to the floor.
 	TargetNoCache = 1.20
@@ -223,8 +223,8 @@ var Frameworks = []string{"BenchmarkGin", "BenchmarkEcho", "BenchmarkFiber"}
 
 // Report writes, per framework, each row's median ns/op, B/op, allocs/op
 // and CPUs given, its ratio to the floor (the median of its samples each
-// over the floor sample measured just before it), and the targets of issue
-// #7 with a verdict each; then core's own rows against core's floor. It
+// over the floor sample measured just before it), and the performance
+// targets with a verdict each; then core's own rows against core's floor. It
 // returns how many targets were missed. A row "<row>-parallel" is compared
 // with "<row>" for the throughput gained.
 func Report(w io.Writer, rs Results) (missed int, err error) {
@@ -360,7 +360,7 @@ const (
 
 // hitParts splits a hit-floor row's median into the framework (its bare
 // row), the SHA-256 of the token, the clock, and what is left: the
-// contract's stores of the principal with their GC, and the header and
+// two stores of the principal with their GC, and the header and
 // scope reads. "" when a part was not measured.
 func hitParts(byName map[string]Result, bare, hf Result) string {
 	sha, ok1 := byName[hitPartSHA]
