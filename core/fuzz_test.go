@@ -1,8 +1,8 @@
 package core_test
 
 // Fuzz targets for every input path of core: credential
-// extraction, token decoding and verification, the strict JSON reader and
-// the JWKS parser. Each target checks its result against an independent
+// extraction, token decoding and verification, and the JWKS parser (the
+// strict JSON reader has its own, in core/internal/strictjson). Each target checks its result against an independent
 // oracle, not just for panics. Without -fuzz they run their seed corpus
 // (f.Add plus testdata/fuzz/<Target>) as ordinary tests; `make fuzz` runs
 // each briefly.
@@ -32,6 +32,7 @@ import (
 
 	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/core/authtest"
+	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
 // fzNow is the fixed clock of the fuzz verifiers, so that an input means the
@@ -570,7 +571,7 @@ func fzOracleSigned(header, payload []byte, iss, kid string) (bad, unsure string
 	if !utf8.Valid(header) || !utf8.Valid(payload) {
 		unsure = "invalid UTF-8"
 	}
-	if fzNesting(header) > core.MaxJSONDepth || fzNesting(payload) > core.MaxJSONDepth {
+	if fzNesting(header) > strictjson.MaxDepth || fzNesting(payload) > strictjson.MaxDepth {
 		unsure = "deep nesting"
 	}
 	str := func(m map[string]json.RawMessage, name string) (string, bool, bool) {
@@ -747,95 +748,6 @@ func fzNesting(b []byte) int {
 }
 
 // ---------------------------------------------------------------------------
-// The strict JSON reader.
-
-// FuzzParseObject compares core's strict JSON reader with encoding/json:
-// whatever it accepts is valid JSON (json.Valid), an object with the same
-// member names in the same order and none twice, and its typed readers
-// agree with encoding/json; and it refuses a valid object only for a
-// duplicate name, invalid UTF-8 or nesting deeper than its limit.
-func FuzzParseObject(f *testing.F) {
-	for _, s := range []string{
-		`{}`, ` { } `, `{"a":1}`, `{"a":1,"a":2}`, `{"a":1,"\u0061":2}`, `{"a":"\ud800","\ufffd":1}`,
-		`{"exp":1e400}`, `{"exp":-0.5e-3,"n":null,"t":true,"f":false}`, `{"a":[1,[2,{"b":[]}]]}`,
-		`{"a":"\u00e9\n\t\/\\\""}`, `{"a":01}`, `{"a":1,}`, `{"a" 1}`, `[]`, `"a"`, `{"a":1}{}`, `{"a":1} x`,
-		"{\"a\":\"\xff\"}", "\ufeff{}", `{"a":"` + "\x01" + `"}`, `{"aud":["x","y"],"scope":"a b"}`,
-		`{"a":` + strings.Repeat("[", 31) + strings.Repeat("]", 31) + `}`,
-		`{"a":` + strings.Repeat("[", 32) + strings.Repeat("]", 32) + `}`,
-		`{"a":1.}`, `{"a":-}`, `{"a":.5}`, `{"a":+1}`, `{"a":1e}`, `{"a":tru}`, `{"a":"\u12"}`, `{"a":"\x"}`,
-		"{" + fzParams(40)[1:] + "}", "{" + fzParams(40)[1:] + `,"p\u0033\u0039":1}`, "{" + fzParams(20)[1:] + `,"p\u0031":1}`,
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ms, err := core.ParseObject(s)
-		obj, dup, oerr := fzTopLevel([]byte(s))
-		if err != nil {
-			if oerr == nil && !dup && utf8.ValidString(s) && fzNesting([]byte(s)) <= core.MaxJSONDepth {
-				t.Fatalf("refused a valid object %q: %v", s, err)
-			}
-			return
-		}
-		if !json.Valid([]byte(s)) || oerr != nil {
-			t.Fatalf("accepted %q, which encoding/json refuses (%v)", s, oerr)
-		}
-		if dup {
-			t.Fatalf("accepted duplicate names in %q", s)
-		}
-		if !utf8.ValidString(s) {
-			t.Fatalf("accepted invalid UTF-8 %q", s)
-		}
-		if len(ms) != len(obj) {
-			t.Fatalf("%d members, encoding/json finds %d", len(ms), len(obj))
-		}
-		for _, m := range ms {
-			raw, ok := obj[m.Key]
-			if !ok || !bytes.Equal(raw, []byte(m.Val)) {
-				t.Fatalf("member %q = %q, encoding/json has %q", m.Key, m.Val, raw)
-			}
-			fzCompareTyped(t, m.Val)
-		}
-	})
-}
-
-// fzCompareTyped checks the typed readers against encoding/json on one raw value.
-func fzCompareTyped(t *testing.T, raw string) {
-	t.Helper()
-	var want string
-	wantOK := raw[0] == '"' && json.Unmarshal([]byte(raw), &want) == nil
-	got, ok := core.JSONString(raw)
-	if ok != wantOK || got != want {
-		t.Fatalf("JSONString(%q) = %q, %v; encoding/json %q, %v", raw, got, ok, want, wantOK)
-	}
-	var wantN float64
-	wantNOK := (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')) && json.Unmarshal([]byte(raw), &wantN) == nil
-	gotN, nok := core.JSONNumber(raw)
-	if nok != wantNOK || (nok && gotN != wantN) {
-		t.Fatalf("JSONNumber(%q) = %v, %v; encoding/json %v, %v", raw, gotN, nok, wantN, wantNOK)
-	}
-	var arr []any
-	wantSOK := wantOK
-	var wantS []string
-	if wantOK {
-		wantS = []string{want}
-	} else if raw[0] == '[' && json.Unmarshal([]byte(raw), &arr) == nil {
-		wantSOK = true
-		for _, x := range arr {
-			s, isStr := x.(string)
-			if !isStr {
-				wantSOK, wantS = false, nil
-				break
-			}
-			wantS = append(wantS, s)
-		}
-	}
-	gotS, sok := core.JSONStrings(raw)
-	if sok != wantSOK || (sok && !slices.Equal(gotS, wantS)) {
-		t.Fatalf("JSONStrings(%q) = %q, %v; encoding/json %q, %v", raw, gotS, sok, wantS, wantSOK)
-	}
-}
-
-// ---------------------------------------------------------------------------
 // JWKS parsing.
 
 // FuzzParseJWKS fuzzes JWKS bodies. A body is refused only when it is not a
@@ -901,7 +813,7 @@ func FuzzParseJWKS(f *testing.F) {
 		var elems []json.RawMessage
 		keysOK := oerr == nil && !dup && obj["keys"] != nil && json.Unmarshal(obj["keys"], &elems) == nil && obj["keys"][0] == '['
 		if err != nil {
-			if keysOK && utf8.Valid(body) && fzNesting(body) <= core.MaxJSONDepth {
+			if keysOK && utf8.Valid(body) && fzNesting(body) <= strictjson.MaxDepth {
 				t.Fatalf("refused a JWKS with a keys array: %v", err)
 			}
 			return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
 // keyKind is the one family of algorithms a JWKS key may verify.
@@ -167,20 +168,20 @@ type skippedKey struct {
 // read: key material comes only from the JWK's own parameters. prev lets
 // unchanged keys keep their identity.
 func parseJWKS(body []byte, prev *keySet, now time.Time) (*keySet, []skippedKey, error) {
-	members, err := parseObject(string(body), nil)
+	members, err := strictjson.ParseObject(string(body), nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", errJWKSNotJSON, err)
 	}
 	var keysRaw string
 	for _, m := range members {
-		if m.key == "keys" {
-			keysRaw = m.val
+		if m.Key == "keys" {
+			keysRaw = m.Val
 		}
 	}
 	if keysRaw == "" || keysRaw[0] != '[' {
 		return nil, nil, errJWKSNoKeys
 	}
-	elems, err := splitArray(keysRaw)
+	elems, err := strictjson.Elements(keysRaw)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", errJWKSNoKeys, err)
 	}
@@ -232,14 +233,14 @@ func parseJWKS(body []byte, prev *keySet, now time.Time) (*keySet, []skippedKey,
 // A JWK refused for a duplicated member still names its kid when the kid
 // itself is not the duplicated one.
 func kidOf(raw string) string {
-	ms, err := parseMembers(raw)
+	ms, err := strictjson.ParseMembers(raw)
 	if err != nil {
 		return ""
 	}
 	kid, n := "", 0
 	for _, m := range ms {
-		if m.key == "kid" {
-			kid, _ = jsonString(m.val)
+		if m.Key == "kid" {
+			kid, _ = strictjson.String(m.Val)
 			n++
 		}
 	}
@@ -265,9 +266,9 @@ func kidOf(raw string) string {
 // docs/security.md, "Weak keys"); an alg that is not an accepted signature
 // algorithm of the key's type and curve.
 func parseJWK(raw string) (*publicKey, error) {
-	ms, err := parseObject(raw, nil)
+	ms, err := strictjson.ParseObject(raw, nil)
 	if err != nil {
-		if errors.Is(err, ErrDuplicateClaim) {
+		if errors.Is(err, strictjson.ErrDuplicate) {
 			return nil, errDuplicateKey
 		}
 		return nil, err
@@ -277,16 +278,16 @@ func parseJWK(raw string) (*publicKey, error) {
 		"kid": &m.KID, "crv": (*string)(&m.CRV), "n": &m.N, "e": &m.E, "x": &m.X, "y": &m.Y}
 	var keyOps []string
 	for _, mem := range ms {
-		if dst, ok := strs[mem.key]; ok {
-			s, ok := jsonString(mem.val)
+		if dst, ok := strs[mem.Key]; ok {
+			s, ok := strictjson.String(mem.Val)
 			if !ok {
-				return nil, fmt.Errorf("JWK member %q is not a string", mem.key)
+				return nil, fmt.Errorf("JWK member %q is not a string", mem.Key)
 			}
 			*dst = s
 		}
-		if mem.key == "key_ops" {
+		if mem.Key == "key_ops" {
 			var ok bool
-			if keyOps, ok = jsonStrings(mem.val, nil); !ok || mem.val[0] != '[' {
+			if keyOps, ok = strictjson.Strings(mem.Val, nil); !ok || mem.Val[0] != '[' {
 				return nil, errors.New(`JWK member "key_ops" is not an array of strings`)
 			}
 		}
@@ -368,29 +369,4 @@ func parseJWK(raw string) (*publicKey, error) {
 		}
 	}
 	return k, nil
-}
-
-// splitArray returns the raw elements of a JSON array (already validated).
-func splitArray(raw string) ([]string, error) {
-	var out []string
-	i := skipWS(raw, 1)
-	if i < len(raw) && raw[i] == ']' {
-		return out, nil
-	}
-	for i < len(raw) {
-		end, err := skipValue(raw, i, 1)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, raw[i:end])
-		i = skipWS(raw, end)
-		if i < len(raw) && raw[i] == ']' {
-			return out, nil
-		}
-		if i >= len(raw) || raw[i] != ',' {
-			return nil, errJSONSyntax
-		}
-		i = skipWS(raw, i+1)
-	}
-	return nil, errJSONSyntax
 }

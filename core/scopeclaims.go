@@ -1,9 +1,10 @@
 package core
 
 import (
-	"errors"
 	"slices"
 	"strings"
+
+	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
 // claimName is a configured scope or role claim. Its name is first matched
@@ -35,14 +36,14 @@ func claimNames(names []string) []claimName {
 }
 
 // read appends the values of c found among the token's top-level claims ms.
-func (c claimName) read(dst []string, ms []member) ([]string, error) {
+func (c claimName) read(dst []string, ms []strictjson.Member) ([]string, error) {
 	nested, found := "", false
 	for _, m := range ms {
-		if m.key == c.name {
-			return collect(dst, m.val, nil)
+		if m.Key == c.name {
+			return collect(dst, m.Val, nil)
 		}
-		if len(c.path) > 1 && m.key == c.path[0] {
-			nested, found = m.val, true
+		if len(c.path) > 1 && m.Key == c.path[0] {
+			nested, found = m.Val, true
 		}
 	}
 	if !found {
@@ -56,17 +57,14 @@ func (c claimName) read(dst []string, ms []member) ([]string, error) {
 // Any other shape refuses the token.
 func collect(dst []string, raw string, path []string) ([]string, error) {
 	for _, name := range path {
-		ms, err := parseObject(raw, nil)
+		ms, err := strictjson.ParseObject(raw, nil)
 		if err != nil {
-			if errors.Is(err, ErrDuplicateClaim) {
-				return dst, ErrDuplicateClaim
-			}
-			return dst, ErrClaimType
+			return dst, tokenJSONError(err, ErrClaimType)
 		}
 		raw = ""
 		for _, m := range ms {
-			if m.key == name {
-				raw = m.val
+			if m.Key == name {
+				raw = m.Val
 			}
 		}
 		if raw == "" {
@@ -74,7 +72,7 @@ func collect(dst []string, raw string, path []string) ([]string, error) {
 		}
 	}
 	if raw[0] == '"' {
-		s, ok := jsonString(raw)
+		s, ok := strictjson.String(raw)
 		if !ok {
 			return dst, ErrClaimType
 		}
@@ -95,7 +93,7 @@ func collect(dst []string, raw string, path []string) ([]string, error) {
 		return dst, nil
 	}
 	start := len(dst)
-	vals, ok := jsonStrings(raw, nil)
+	vals, ok := strictjson.Strings(raw, nil)
 	if !ok || raw[0] != '[' {
 		return dst[:start], ErrClaimType
 	}
