@@ -56,41 +56,12 @@ func (c claimName) read(dst []string, ms []strictjson.Member) ([]string, error) 
 // string or an array of strings, reached through nested objects by path.
 // Any other shape refuses the token.
 func collect(dst []string, raw string, path []string) ([]string, error) {
-	for _, name := range path {
-		ms, err := strictjson.ParseObject(raw, nil)
-		if err != nil {
-			return dst, tokenJSONError(err, ErrClaimType)
-		}
-		raw = ""
-		for _, m := range ms {
-			if m.Key == name {
-				raw = m.Val
-			}
-		}
-		if raw == "" {
-			return dst, nil
-		}
+	raw, err := claimAt(raw, path)
+	if err != nil || raw == "" {
+		return dst, err
 	}
 	if raw[0] == '"' {
-		s, ok := strictjson.String(raw)
-		if !ok {
-			return dst, ErrClaimType
-		}
-		// Unescaping made s a new string: the values split from it would
-		// each keep all of it alive, which the token cache's accounting
-		// (entrySize counts each value once) would not see; copy them.
-		// Without escapes, s and its values are views of the payload.
-		escaped := strings.IndexByte(raw, '\\') >= 0
-		dst = slices.Grow(dst, min(strings.Count(s, " ")+1, 32)) // one allocation for the usual few scopes
-		for f := range strings.SplitSeq(s, " ") {
-			if f != "" && !slices.Contains(dst, f) {
-				if escaped {
-					f = strings.Clone(f)
-				}
-				dst = append(dst, f)
-			}
-		}
-		return dst, nil
+		return appendScopeString(dst, raw)
 	}
 	start := len(dst)
 	vals, ok := strictjson.Strings(raw, nil)
@@ -100,6 +71,45 @@ func collect(dst []string, raw string, path []string) ([]string, error) {
 	for _, s := range vals {
 		if s != "" && !slices.Contains(dst, s) {
 			dst = append(dst, s)
+		}
+	}
+	return dst, nil
+}
+
+// claimAt returns the raw value reached from the object raw through the
+// names of path, "" when a name is missing.
+func claimAt(raw string, path []string) (string, error) {
+	for _, name := range path {
+		ms, err := strictjson.ParseObject(raw, nil)
+		if err != nil {
+			return "", tokenJSONError(err, ErrClaimType)
+		}
+		if raw, _ = strictjson.Lookup(ms, name); raw == "" {
+			return "", nil
+		}
+	}
+	return raw, nil
+}
+
+// appendScopeString appends the values of raw, a JSON string of values
+// separated by spaces, that dst does not hold yet.
+func appendScopeString(dst []string, raw string) ([]string, error) {
+	s, ok := strictjson.String(raw)
+	if !ok {
+		return dst, ErrClaimType
+	}
+	// Unescaping made s a new string: the values split from it would
+	// each keep all of it alive, which the token cache's accounting
+	// (entrySize counts each value once) would not see; copy them.
+	// Without escapes, s and its values are views of the payload.
+	escaped := strings.IndexByte(raw, '\\') >= 0
+	dst = slices.Grow(dst, min(strings.Count(s, " ")+1, 32)) // one allocation for the usual few scopes
+	for f := range strings.SplitSeq(s, " ") {
+		if f != "" && !slices.Contains(dst, f) {
+			if escaped {
+				f = strings.Clone(f)
+			}
+			dst = append(dst, f)
 		}
 	}
 	return dst, nil
