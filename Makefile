@@ -88,8 +88,9 @@ tidy-check/%:
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target briefly (FUZZTIME=10s each)
-	@cd core && for f in $$($(GO) test -list '^Fuzz' ./... | grep '^Fuzz'); do \
-		echo "fuzz $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) . || exit 1; done
+	@cd core && for p in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+			echo "fuzz $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; done; done
 
 .PHONY: bench
 bench: ## benchmarks vs the RS256 floor and the peers (BENCH_COUNT rounds, BENCH_TIME each): benchstat table, paired ratios, targets (scripts/bench.sh)

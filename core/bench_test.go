@@ -18,7 +18,7 @@ import (
 )
 
 // benchSetup returns an RS256 issuer, a verifier of it with opts, and the
-// token every benchmark verifies (issue #7's shape: kid, iss, aud, exp and
+// token every benchmark verifies (the shape of a typical access token: kid, iss, aud, exp and
 // scope "example:note:read example:note:create").
 func benchSetup(b *testing.B, opts ...core.Option) (*authtest.Issuer, *core.Verifier, string) {
 	b.Helper()

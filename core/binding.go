@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"strings"
+
+	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
 // thumbprintLen is the length of a base64url SHA-256 thumbprint: a cnf.jkt
@@ -20,8 +22,8 @@ const maxClientCert = 16 << 10
 // but jkt and x5t#S256), or one of those that is not a thumbprint, marks p
 // as holding an unsupported binding, which no request satisfies.
 func decodeConfirmation(raw string, p *Principal) bool {
-	var buf [4]member
-	ms, err := parseObjectMax(raw, buf[:0], 8)
+	var buf [4]strictjson.Member
+	ms, err := strictjson.ParseObjectMax(raw, buf[:0], 8)
 	if err != nil {
 		p.unsupportedCnf = true
 		return len(raw) > 0 && raw[0] == '{'
@@ -30,12 +32,12 @@ func decodeConfirmation(raw string, p *Principal) bool {
 		p.unsupportedCnf = true
 	}
 	for _, m := range ms {
-		s, ok := jsonString(m.val)
+		s, ok := strictjson.String(m.Val)
 		if !ok || !isThumbprint(s) {
 			p.unsupportedCnf = true
 			continue
 		}
-		switch m.key {
+		switch m.Key {
 		case "jkt":
 			p.DPoPThumbprint = s
 		case "x5t#S256":

@@ -1,11 +1,12 @@
 package core
 
 import (
-	"errors"
 	"math"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
 // registered holds what the registered claims say beyond the Principal's
@@ -22,13 +23,10 @@ type registered struct {
 // this order: types, time, issuer, audience and client, required claims,
 // token type.
 func (v *Verifier) claims(payload []byte, h header, now time.Time) (*Principal, error) {
-	var buf [24]member
-	ms, err := parseObject(bytesString(payload), buf[:0])
+	var buf [24]strictjson.Member
+	ms, err := strictjson.ParseObject(bytesString(payload), buf[:0])
 	if err != nil {
-		if errors.Is(err, ErrDuplicateClaim) {
-			return nil, ErrDuplicateClaim
-		}
-		return nil, ErrTokenMalformed
+		return nil, tokenJSONError(err, ErrTokenMalformed)
 	}
 	p := &Principal{raw: payload, by: v}
 	r, err := v.decodeClaims(ms, p)
@@ -55,7 +53,7 @@ func (v *Verifier) claims(payload []byte, h header, now time.Time) (*Principal, 
 
 // decodeClaims reads the registered claims into p and r, each by its JSON
 // type, then the scope and role claims.
-func (v *Verifier) decodeClaims(ms []member, p *Principal) (registered, error) {
+func (v *Verifier) decodeClaims(ms []strictjson.Member, p *Principal) (registered, error) {
 	r := registered{clientRank: len(v.cfg.clientIDClaims)}
 	var err error
 	for _, m := range ms {
@@ -81,37 +79,37 @@ func (v *Verifier) decodeClaims(ms []member, p *Principal) (registered, error) {
 
 // decodeClaim reads one member if it is a registered claim; false when it
 // has the wrong JSON type.
-func (v *Verifier) decodeClaim(m member, p *Principal, r *registered) (ok bool) {
-	switch m.key {
+func (v *Verifier) decodeClaim(m strictjson.Member, p *Principal, r *registered) (ok bool) {
+	switch m.Key {
 	case "iss":
-		p.Issuer, ok = jsonString(m.val)
+		p.Issuer, ok = strictjson.String(m.Val)
 		r.hasIss = true
 	case "sub":
-		p.Subject, ok = jsonString(m.val)
+		p.Subject, ok = strictjson.String(m.Val)
 	case "jti":
-		p.ID, ok = jsonString(m.val)
+		p.ID, ok = strictjson.String(m.Val)
 	case "aud":
-		p.Audience, ok = jsonStrings(m.val, nil)
+		p.Audience, ok = strictjson.Strings(m.Val, nil)
 		r.hasAud = true
 	case "exp":
-		p.exp, ok = jsonNumber(m.val)
+		p.exp, ok = strictjson.Number(m.Val)
 		r.hasExp = true
 	case "nbf":
-		p.nbf, ok = jsonNumber(m.val)
+		p.nbf, ok = strictjson.Number(m.Val)
 		p.hasNbf = true
 	case "iat":
-		r.iat, ok = jsonNumber(m.val)
+		r.iat, ok = strictjson.Number(m.Val)
 		r.hasIat = true
 	case "cnf":
-		ok = decodeConfirmation(m.val, p)
+		ok = decodeConfirmation(m.Val, p)
 	case "token_use":
-		r.tokenUse, ok = jsonString(m.val)
+		r.tokenUse, ok = strictjson.String(m.Val)
 		r.hasTokenUse = true
 	case "typ":
 		if v.cfg.payloadTyp == "" {
 			return true
 		}
-		r.typ, ok = jsonString(m.val)
+		r.typ, ok = strictjson.String(m.Val)
 		r.hasTyp = true
 	default:
 		return true
@@ -122,10 +120,10 @@ func (v *Verifier) decodeClaim(m member, p *Principal, r *registered) (ok bool) 
 // decodeClientID reads one member if it is a client-id claim ranked before
 // the one read so far (WithClientIDClaims gives the order); false when it
 // is not a string.
-func (v *Verifier) decodeClientID(m member, p *Principal, r *registered) bool {
+func (v *Verifier) decodeClientID(m strictjson.Member, p *Principal, r *registered) bool {
 	for rank, name := range v.cfg.clientIDClaims {
-		if m.key == name && rank < r.clientRank {
-			id, ok := jsonString(m.val)
+		if m.Key == name && rank < r.clientRank {
+			id, ok := strictjson.String(m.Val)
 			if !ok {
 				return false
 			}
@@ -183,9 +181,9 @@ func (v *Verifier) checkAudience(p *Principal, r *registered) error {
 }
 
 // checkRequired requires the claims WithRequiredClaims and presets name.
-func (v *Verifier) checkRequired(ms []member) error {
+func (v *Verifier) checkRequired(ms []strictjson.Member) error {
 	for _, name := range v.cfg.requiredClaims {
-		if !slices.ContainsFunc(ms, func(m member) bool { return m.key == name }) {
+		if !slices.ContainsFunc(ms, func(m strictjson.Member) bool { return m.Key == name }) {
 			return ErrMissingClaim
 		}
 	}

@@ -142,13 +142,6 @@ func (v *Verifier) extract(c Credentials) (credential, error) {
 	if err != nil {
 		return credential{}, err
 	}
-	// another reports a second credential, after the syntax of the first.
-	another := func() error {
-		if !cred.checked && found && !isB64Token(cred.token) {
-			return v.fail(ErrInvalidRequest, nil)
-		}
-		return v.fail(ErrMultipleCredentials, nil)
-	}
 	// The query, then the cookie: n counts the credentials a source holds.
 	for src := range 2 {
 		var t string
@@ -164,7 +157,7 @@ func (v *Verifier) extract(c Credentials) (credential, error) {
 		case n > 1 && !found:
 			return credential{}, v.fail(ErrMultipleCredentials, nil)
 		case n > 0 && found:
-			return credential{}, another()
+			return credential{}, v.another(cred)
 		case n == 1:
 			cred, found = credential{token: t, checked: true}, true
 		}
@@ -179,10 +172,19 @@ func (v *Verifier) extract(c Credentials) (credential, error) {
 	// misbehaves rather than be served.
 	if v.cfg.queryParam == "" {
 		if _, n := queryPairs(c.RawQuery(), defaultQueryParameter); n > 0 {
-			return credential{}, another()
+			return credential{}, v.another(cred)
 		}
 	}
 	return cred, nil
+}
+
+// another reports a second credential beside cred, after the syntax of
+// cred's token: a malformed header is reported first, as always.
+func (v *Verifier) another(cred credential) error {
+	if !cred.checked && !isB64Token(cred.token) {
+		return v.fail(ErrInvalidRequest, nil)
+	}
+	return v.fail(ErrMultipleCredentials, nil)
 }
 
 // fromAuthorization reads the Authorization header: found is false when

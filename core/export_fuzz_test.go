@@ -2,40 +2,9 @@ package core
 
 import "time"
 
-// Test-only hooks into core's internals, for the fuzz targets and hostile
-// tests of package core_test (issue #5). Nothing here is compiled into the
+// Test-only hooks into core's internals, for the JWKS fuzz target of package
+// core_test. Nothing here is compiled into the
 // library.
-
-// JSONMember is one member of an object read by the strict JSON reader.
-type JSONMember struct {
-	Key string // unescaped name
-	Val string // raw JSON text of the value
-}
-
-// ParseObject runs the strict JSON reader on s, which must be exactly one
-// JSON object.
-func ParseObject(s string) ([]JSONMember, error) {
-	ms, err := parseObject(s, nil)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]JSONMember, len(ms))
-	for i, m := range ms {
-		out[i] = JSONMember{Key: m.key, Val: m.val}
-	}
-	return out, nil
-}
-
-// JSONString, JSONNumber and JSONStrings are the typed readers applied to
-// raw member values.
-var (
-	JSONString  = jsonString
-	JSONNumber  = jsonNumber
-	JSONStrings = func(raw string) ([]string, bool) { return jsonStrings(raw, nil) }
-)
-
-// MaxJSONDepth is the strict reader's nesting limit.
-const MaxJSONDepth = maxJSONDepth
 
 // LoadedKey describes one usable key of a parsed JWKS.
 type LoadedKey struct {

@@ -1,8 +1,8 @@
 package core_test
 
-// Fuzz targets for every input path of core (issue #5): credential
-// extraction, token decoding and verification, the strict JSON reader and
-// the JWKS parser. Each target checks its result against an independent
+// Fuzz targets for every input path of core: credential
+// extraction, token decoding and verification, and the JWKS parser (the
+// strict JSON reader has its own, in core/internal/strictjson). Each target checks its result against an independent
 // oracle, not just for panics. Without -fuzz they run their seed corpus
 // (f.Add plus testdata/fuzz/<Target>) as ordinary tests; `make fuzz` runs
 // each briefly.
@@ -32,6 +32,7 @@ import (
 
 	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/core/authtest"
+	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
 // fzNow is the fixed clock of the fuzz verifiers, so that an input means the
@@ -191,7 +192,7 @@ func (c fzCreds) Cookie(name string) []string {
 	return []string{c.cookie}
 }
 
-// The oracle for RFC 6750 §2 as the contract (§1) states it, written with
+// The oracle for RFC 6750 §2 as docs/security.md states it, written with
 // regular expressions rather than the byte scanning of credentials.go.
 var (
 	reBearerAlone = regexp.MustCompile(`^(?i:bearer)$`)
@@ -441,8 +442,8 @@ func FuzzVerify(f *testing.F) {
 //	mode 2: the original header and payload with a fuzzed signature;
 //	mode 3: the three segments as raw text (no base64 encoding).
 //
-// In mode 1 an independent oracle (encoding/json plus the contract's
-// rules) decides: an accepted token must satisfy every rule, and a token
+// In mode 1 an independent oracle (encoding/json plus the rules of
+// docs/security.md) decides: an accepted token must satisfy every rule, and a token
 // the oracle finds plainly valid must be accepted.
 func FuzzVerifySegments(f *testing.F) {
 	fx := fzNewFixture(f, []string{"EdDSA"})
@@ -551,7 +552,7 @@ func fzParams(n int) string {
 	return b.String()
 }
 
-// fzOracleSigned applies the contract's rules to a header and payload that
+// fzOracleSigned applies the rules of docs/security.md to a header and payload that
 // carry a genuine signature of the issuer's only key (EdDSA), using
 // encoding/json. bad names a rule the token breaks; unsure names a feature
 // on which a strict reader may legitimately refuse what encoding/json
@@ -574,7 +575,7 @@ func fzOracleSigned(header, payload []byte, iss, kid string) (bad, unsure string
 	if !utf8.Valid(header) || !utf8.Valid(payload) {
 		unsure = "invalid UTF-8"
 	}
-	if fzNesting(header) > core.MaxJSONDepth || fzNesting(payload) > core.MaxJSONDepth {
+	if fzNesting(header) > strictjson.MaxDepth || fzNesting(payload) > strictjson.MaxDepth {
 		unsure = "deep nesting"
 	}
 	str := func(m map[string]json.RawMessage, name string) (string, bool, bool) {
@@ -751,95 +752,6 @@ func fzNesting(b []byte) int {
 }
 
 // ---------------------------------------------------------------------------
-// The strict JSON reader.
-
-// FuzzParseObject compares core's strict JSON reader with encoding/json:
-// whatever it accepts is valid JSON (json.Valid), an object with the same
-// member names in the same order and none twice, and its typed readers
-// agree with encoding/json; and it refuses a valid object only for a
-// duplicate name, invalid UTF-8 or nesting deeper than its limit.
-func FuzzParseObject(f *testing.F) {
-	for _, s := range []string{
-		`{}`, ` { } `, `{"a":1}`, `{"a":1,"a":2}`, `{"a":1,"\u0061":2}`, `{"a":"\ud800","\ufffd":1}`,
-		`{"exp":1e400}`, `{"exp":-0.5e-3,"n":null,"t":true,"f":false}`, `{"a":[1,[2,{"b":[]}]]}`,
-		`{"a":"\u00e9\n\t\/\\\""}`, `{"a":01}`, `{"a":1,}`, `{"a" 1}`, `[]`, `"a"`, `{"a":1}{}`, `{"a":1} x`,
-		"{\"a\":\"\xff\"}", "\ufeff{}", `{"a":"` + "\x01" + `"}`, `{"aud":["x","y"],"scope":"a b"}`,
-		`{"a":` + strings.Repeat("[", 31) + strings.Repeat("]", 31) + `}`,
-		`{"a":` + strings.Repeat("[", 32) + strings.Repeat("]", 32) + `}`,
-		`{"a":1.}`, `{"a":-}`, `{"a":.5}`, `{"a":+1}`, `{"a":1e}`, `{"a":tru}`, `{"a":"\u12"}`, `{"a":"\x"}`,
-		"{" + fzParams(40)[1:] + "}", "{" + fzParams(40)[1:] + `,"p\u0033\u0039":1}`, "{" + fzParams(20)[1:] + `,"p\u0031":1}`,
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ms, err := core.ParseObject(s)
-		obj, dup, oerr := fzTopLevel([]byte(s))
-		if err != nil {
-			if oerr == nil && !dup && utf8.ValidString(s) && fzNesting([]byte(s)) <= core.MaxJSONDepth {
-				t.Fatalf("refused a valid object %q: %v", s, err)
-			}
-			return
-		}
-		if !json.Valid([]byte(s)) || oerr != nil {
-			t.Fatalf("accepted %q, which encoding/json refuses (%v)", s, oerr)
-		}
-		if dup {
-			t.Fatalf("accepted duplicate names in %q", s)
-		}
-		if !utf8.ValidString(s) {
-			t.Fatalf("accepted invalid UTF-8 %q", s)
-		}
-		if len(ms) != len(obj) {
-			t.Fatalf("%d members, encoding/json finds %d", len(ms), len(obj))
-		}
-		for _, m := range ms {
-			raw, ok := obj[m.Key]
-			if !ok || !bytes.Equal(raw, []byte(m.Val)) {
-				t.Fatalf("member %q = %q, encoding/json has %q", m.Key, m.Val, raw)
-			}
-			fzCompareTyped(t, m.Val)
-		}
-	})
-}
-
-// fzCompareTyped checks the typed readers against encoding/json on one raw value.
-func fzCompareTyped(t *testing.T, raw string) {
-	t.Helper()
-	var want string
-	wantOK := raw[0] == '"' && json.Unmarshal([]byte(raw), &want) == nil
-	got, ok := core.JSONString(raw)
-	if ok != wantOK || got != want {
-		t.Fatalf("JSONString(%q) = %q, %v; encoding/json %q, %v", raw, got, ok, want, wantOK)
-	}
-	var wantN float64
-	wantNOK := (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')) && json.Unmarshal([]byte(raw), &wantN) == nil
-	gotN, nok := core.JSONNumber(raw)
-	if nok != wantNOK || (nok && gotN != wantN) {
-		t.Fatalf("JSONNumber(%q) = %v, %v; encoding/json %v, %v", raw, gotN, nok, wantN, wantNOK)
-	}
-	var arr []any
-	wantSOK := wantOK
-	var wantS []string
-	if wantOK {
-		wantS = []string{want}
-	} else if raw[0] == '[' && json.Unmarshal([]byte(raw), &arr) == nil {
-		wantSOK = true
-		for _, x := range arr {
-			s, isStr := x.(string)
-			if !isStr {
-				wantSOK, wantS = false, nil
-				break
-			}
-			wantS = append(wantS, s)
-		}
-	}
-	gotS, sok := core.JSONStrings(raw)
-	if sok != wantSOK || (sok && !slices.Equal(gotS, wantS)) {
-		t.Fatalf("JSONStrings(%q) = %q, %v; encoding/json %q, %v", raw, gotS, sok, wantS, wantSOK)
-	}
-}
-
-// ---------------------------------------------------------------------------
 // JWKS parsing.
 
 // FuzzParseJWKS fuzzes JWKS bodies. A body is refused only when it is not a
@@ -905,7 +817,7 @@ func FuzzParseJWKS(f *testing.F) {
 		var elems []json.RawMessage
 		keysOK := oerr == nil && !dup && obj["keys"] != nil && json.Unmarshal(obj["keys"], &elems) == nil && obj["keys"][0] == '['
 		if err != nil {
-			if keysOK && utf8.Valid(body) && fzNesting(body) <= core.MaxJSONDepth {
+			if keysOK && utf8.Valid(body) && fzNesting(body) <= strictjson.MaxDepth {
 				t.Fatalf("refused a JWKS with a keys array: %v", err)
 			}
 			return

@@ -1,6 +1,6 @@
 package core_test
 
-// The hostile-input catalogue of issue #5: malicious and malformed tokens and
+// The hostile-input catalogue: malicious and malformed tokens and
 // requests, each with the exact sentinel (errors.Is) and HTTP answer it must
 // get. Run with -v to see every case's outcome.
 
@@ -38,7 +38,7 @@ import (
 	"github.com/jwksauth/jwksauth/core/authtest"
 )
 
-// hcStatus is the contract's status for each sentinel (behaviour.md §1-4).
+// hcStatus is the status for each sentinel (docs/errors.md).
 func hcStatus(err error) int {
 	switch {
 	case err == nil:

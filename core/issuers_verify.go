@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
 // verifyToken routes a token to its issuer's Verifier. A token verified
@@ -88,17 +90,14 @@ func peekIssuer(token string) (string, error) {
 	if err != nil {
 		return "", ErrTokenMalformed
 	}
-	var buf [24]member
-	ms, err := parseObject(bytesString(payload), buf[:0])
+	var buf [24]strictjson.Member
+	ms, err := strictjson.ParseObject(bytesString(payload), buf[:0])
 	if err != nil {
-		if errors.Is(err, ErrDuplicateClaim) {
-			return "", ErrDuplicateClaim
-		}
-		return "", ErrTokenMalformed
+		return "", tokenJSONError(err, ErrTokenMalformed)
 	}
 	for _, m := range ms {
-		if m.key == "iss" {
-			iss, ok := jsonString(m.val)
+		if m.Key == "iss" {
+			iss, ok := strictjson.String(m.Val)
 			if !ok {
 				return "", ErrClaimType
 			}

@@ -11,10 +11,10 @@ import (
 	"time"
 )
 
-// keyCache fetches, caches and refreshes one issuer's JWKS (contract §4).
+// keyCache fetches, caches and refreshes one issuer's JWKS (docs/operations.md).
 //
-// It replaces keyfunc's refresh machinery, whose behaviour contradicts the
-// contract in three places: its unknown-kid rate limiter makes requests wait,
+// It replaces keyfunc's refresh machinery, whose behaviour contradicts
+// docs/operations.md in three places: its unknown-kid rate limiter makes requests wait,
 // one unusable key fails jwkset's whole refresh, and a failed refresh is
 // reported like a bad token. Key parsing still goes through jwkset (keys.go);
 // the fetching, the single flight and the cooldown are here: the fetch of

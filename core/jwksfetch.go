@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
 // maxRedirects bounds the redirects a discovery or JWKS fetch follows.
@@ -122,17 +124,17 @@ func (k *keyCache) discover(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ms, err := parseObject(string(body), nil)
+	ms, err := strictjson.ParseObject(string(body), nil)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", errDiscovery, err)
 	}
 	var iss, jwks string
 	for _, m := range ms {
-		switch m.key {
+		switch m.Key {
 		case "issuer":
-			iss, _ = jsonString(m.val)
+			iss, _ = strictjson.String(m.Val)
 		case "jwks_uri":
-			jwks, _ = jsonString(m.val)
+			jwks, _ = strictjson.String(m.Val)
 		}
 	}
 	if iss != k.cfg.issuer {

@@ -98,58 +98,83 @@ func (v *Verifier) Keyfunc(ctx context.Context) jwt.Keyfunc {
 
 // tokenKey is one call of a Keyfunc key function.
 func (v *Verifier) tokenKey(ctx context.Context, kf keyfunc.Keyfunc, t *jwt.Token) (any, error) {
-	if t == nil || t.Header == nil {
-		return nil, v.fail(ErrTokenMalformed, nil)
-	}
-	if _, ok := t.Header["crit"]; ok {
-		// RFC 7515 §4.1.11, as in Verify: no extension is understood.
-		return nil, v.fail(ErrUnsupportedHeader, nil)
-	}
-	alg, _ := t.Header["alg"].(string)
-	meth, ok := v.algs[alg]
-	if !ok || t.Method != meth.m {
-		return nil, v.fail(ErrAlgorithmNotAllowed, nil)
-	}
-	if kid, ok := t.Header["kid"]; ok {
-		if _, ok := kid.(string); !ok {
-			return nil, v.fail(ErrTokenMalformed, nil)
-		}
-	}
-	req := &keyRequest{alg: alg, kind: meth.kind}
-	read := kf.KeyfuncCtx(context.WithValue(ctx, keyRequestKey{}, req))
-	got, err := read(t)
+	alg, meth, err := v.keyfuncHeader(t)
 	if err != nil {
 		return nil, err
 	}
-	var keys []jwt.VerificationKey
-	if set, ok := got.(jwt.VerificationKeySet); ok {
-		keys = set.Keys // a token without kid: keyfunc read the set's only key
-	} else {
-		keys = append(keys, got)
-		// The other keys of a kid that several keys share, each through
-		// keyfunc as well.
-		for req.next = 1; req.next < req.keys.n; req.next++ {
-			k, err := read(t)
-			if err != nil {
-				return nil, err
-			}
-			keys = append(keys, k)
-		}
+	req := &keyRequest{alg: alg, kind: meth.kind}
+	keys, err := req.read(kf.KeyfuncCtx(context.WithValue(ctx, keyRequestKey{}, req)), t)
+	if err != nil {
+		return nil, err
 	}
 	// What keyfunc hands on must be exactly what the key cache chose for
 	// this token, in family and identity: nothing else reaches golang-jwt.
-	if len(keys) == 0 || len(keys) != req.keys.n {
+	if !req.chose(keys) {
 		return nil, v.fail(ErrKeyMismatch, errKeyfuncDrift)
-	}
-	for i, k := range keys {
-		if pub, ok := req.keys.keys[i].key.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(k) {
-			return nil, v.fail(ErrKeyMismatch, errKeyfuncDrift)
-		}
 	}
 	if len(keys) == 1 {
 		return keys[0], nil
 	}
 	return jwt.VerificationKeySet{Keys: keys}, nil
+}
+
+// keyfuncHeader checks the header of a token given to a Keyfunc key
+// function as Verify checks its own, and returns its alg and method.
+func (v *Verifier) keyfuncHeader(t *jwt.Token) (string, method, error) {
+	if t == nil || t.Header == nil {
+		return "", method{}, v.fail(ErrTokenMalformed, nil)
+	}
+	if _, ok := t.Header["crit"]; ok {
+		// RFC 7515 §4.1.11, as in Verify: no extension is understood.
+		return "", method{}, v.fail(ErrUnsupportedHeader, nil)
+	}
+	alg, _ := t.Header["alg"].(string)
+	meth, ok := v.algs[alg]
+	if !ok || t.Method != meth.m {
+		return "", method{}, v.fail(ErrAlgorithmNotAllowed, nil)
+	}
+	if kid, ok := t.Header["kid"]; ok {
+		if _, ok := kid.(string); !ok {
+			return "", method{}, v.fail(ErrTokenMalformed, nil)
+		}
+	}
+	return alg, meth, nil
+}
+
+// read returns the keys keyfunc hands on for t through read: every
+// candidate the key cache chose, each read through keyfunc.
+func (req *keyRequest) read(read jwt.Keyfunc, t *jwt.Token) ([]jwt.VerificationKey, error) {
+	got, err := read(t)
+	if err != nil {
+		return nil, err
+	}
+	if set, ok := got.(jwt.VerificationKeySet); ok {
+		return set.Keys, nil // a token without kid: keyfunc read the set's only key
+	}
+	keys := []jwt.VerificationKey{got}
+	// The other keys of a kid that several keys share.
+	for req.next = 1; req.next < req.keys.n; req.next++ {
+		k, err := read(t)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// chose reports whether keys are exactly the candidates the key cache
+// chose for the request, in order.
+func (req *keyRequest) chose(keys []jwt.VerificationKey) bool {
+	if len(keys) == 0 || len(keys) != req.keys.n {
+		return false
+	}
+	for i, k := range keys {
+		if pub, ok := req.keys.keys[i].key.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(k) {
+			return false
+		}
+	}
+	return true
 }
 
 var (

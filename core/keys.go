@@ -14,6 +14,7 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
 // keyKind is the one family of algorithms a JWKS key may verify.
@@ -167,22 +168,9 @@ type skippedKey struct {
 // read: key material comes only from the JWK's own parameters. prev lets
 // unchanged keys keep their identity.
 func parseJWKS(body []byte, prev *keySet, now time.Time) (*keySet, []skippedKey, error) {
-	members, err := parseObject(string(body), nil)
+	elems, err := jwkElements(body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errJWKSNotJSON, err)
-	}
-	var keysRaw string
-	for _, m := range members {
-		if m.key == "keys" {
-			keysRaw = m.val
-		}
-	}
-	if keysRaw == "" || keysRaw[0] != '[' {
-		return nil, nil, errJWKSNoKeys
-	}
-	elems, err := splitArray(keysRaw)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errJWKSNoKeys, err)
+		return nil, nil, err
 	}
 	var skipped []skippedKey
 	if len(elems) > maxJWKs {
@@ -197,25 +185,15 @@ func parseJWKS(body []byte, prev *keySet, now time.Time) (*keySet, []skippedKey,
 	var all []*publicKey
 	for _, raw := range elems {
 		k, err := parseJWK(raw)
-		if err != nil {
-			skipped = append(skipped, skippedKey{kid: kidOf(raw), err: err})
-			continue
-		}
-		if k.kid != "" && len(set.byKID[k.kid]) == maxKeysPerKID {
+		if err == nil && k.kid != "" && len(set.byKID[k.kid]) == maxKeysPerKID {
 			// The earlier keys of that kid stay; see maxKeysPerKID.
-			skipped = append(skipped, skippedKey{kid: k.kid, err: errKIDShared})
+			err = errKIDShared
+		}
+		if err != nil {
+			skipped = append(skipped, skippedKey{kid: skippedKID(k, raw), err: err})
 			continue
 		}
-		if prev != nil {
-			for _, old := range prev.byKID[k.kid] {
-				if old.raw == k.raw {
-					k = old
-				}
-			}
-			if k.kid == "" && prev.only != nil && prev.only.raw == k.raw {
-				k = prev.only
-			}
-		}
+		k = prev.carry(k)
 		all = append(all, k)
 		if k.kid != "" {
 			set.byKID[k.kid] = append(set.byKID[k.kid], k)
@@ -228,18 +206,63 @@ func parseJWKS(body []byte, prev *keySet, now time.Time) (*keySet, []skippedKey,
 	return set, skipped, nil
 }
 
+// jwkElements returns the raw JWKs of a JWK Set's "keys" array.
+func jwkElements(body []byte) ([]string, error) {
+	members, err := strictjson.ParseObject(string(body), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errJWKSNotJSON, err)
+	}
+	keysRaw, _ := strictjson.Lookup(members, "keys")
+	if keysRaw == "" || keysRaw[0] != '[' {
+		return nil, errJWKSNoKeys
+	}
+	elems, err := strictjson.Elements(keysRaw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errJWKSNoKeys, err)
+	}
+	return elems, nil
+}
+
+// skippedKID is the kid to report for a JWK that was skipped: the parsed
+// key's own when it loaded (and was skipped for sharing its kid), else
+// what kidOf can read.
+func skippedKID(k *publicKey, raw string) string {
+	if k != nil {
+		return k.kid
+	}
+	return kidOf(raw)
+}
+
+// carry returns the key of s (the previous set, possibly nil) that has k's
+// JWK text, so that an unchanged key keeps its identity (and the tokens it
+// verified stay cached), else k.
+func (s *keySet) carry(k *publicKey) *publicKey {
+	if s == nil {
+		return k
+	}
+	for _, old := range s.byKID[k.kid] {
+		if old.raw == k.raw {
+			k = old
+		}
+	}
+	if k.kid == "" && s.only != nil && s.only.raw == k.raw {
+		k = s.only
+	}
+	return k
+}
+
 // kidOf reads the kid of a JWK that failed to load, for the skip report.
 // A JWK refused for a duplicated member still names its kid when the kid
 // itself is not the duplicated one.
 func kidOf(raw string) string {
-	ms, err := parseMembers(raw)
+	ms, err := strictjson.ParseMembers(raw)
 	if err != nil {
 		return ""
 	}
 	kid, n := "", 0
 	for _, m := range ms {
-		if m.key == "kid" {
-			kid, _ = jsonString(m.val)
+		if m.Key == "kid" {
+			kid, _ = strictjson.String(m.Val)
 			n++
 		}
 	}
@@ -265,58 +288,12 @@ func kidOf(raw string) string {
 // docs/security.md, "Weak keys"); an alg that is not an accepted signature
 // algorithm of the key's type and curve.
 func parseJWK(raw string) (*publicKey, error) {
-	ms, err := parseObject(raw, nil)
+	m, keyOps, err := readJWK(raw)
 	if err != nil {
-		if errors.Is(err, ErrDuplicateClaim) {
-			return nil, errDuplicateKey
-		}
 		return nil, err
 	}
-	var m jwkset.JWKMarshal
-	strs := map[string]*string{"kty": (*string)(&m.KTY), "use": (*string)(&m.USE), "alg": (*string)(&m.ALG),
-		"kid": &m.KID, "crv": (*string)(&m.CRV), "n": &m.N, "e": &m.E, "x": &m.X, "y": &m.Y}
-	var keyOps []string
-	for _, mem := range ms {
-		if dst, ok := strs[mem.key]; ok {
-			s, ok := jsonString(mem.val)
-			if !ok {
-				return nil, fmt.Errorf("JWK member %q is not a string", mem.key)
-			}
-			*dst = s
-		}
-		if mem.key == "key_ops" {
-			var ok bool
-			if keyOps, ok = jsonStrings(mem.val, nil); !ok || mem.val[0] != '[' {
-				return nil, errors.New(`JWK member "key_ops" is not an array of strings`)
-			}
-		}
-	}
-	if m.USE != "" && m.USE != jwkset.UseSig {
-		return nil, errKeyUse
-	}
-	if keyOps != nil && !slices.Contains(keyOps, "verify") {
-		return nil, errKeyUse
-	}
-	switch m.KTY {
-	case jwkset.KtyRSA, jwkset.KtyEC, jwkset.KtyOKP:
-	default:
-		return nil, fmt.Errorf("%w %q", errKeyType, m.KTY)
-	}
-	// Only public parameters were copied into m: no x5u/x5c is ever read or
-	// fetched, and private members are ignored.
-	if m.KTY == jwkset.KtyRSA && m.E != "" {
-		// jwkset reads e into an int through Uint64, which silently drops
-		// the high bytes of an over-long value: check it here first.
-		if e, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(m.E, "=")); err == nil && len(e) > 4 {
-			return nil, errKeyExponent
-		}
-	}
-	if m.KTY == jwkset.KtyEC {
-		// jwkset refuses a point off its curve, but reads coordinates of
-		// any length as numbers.
-		if err := checkECPoint(m.CRV, m.X, m.Y); err != nil {
-			return nil, err
-		}
+	if err := checkJWK(&m, keyOps); err != nil {
+		return nil, err
 	}
 	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
 	if err != nil {
@@ -329,37 +306,8 @@ func parseJWK(raw string) (*publicKey, error) {
 	// loaded it (unchanged keys are carried over refreshes), and a view
 	// would keep that whole body alive with it, one per refresh.
 	k := &publicKey{kid: strings.Clone(m.KID), alg: strings.Clone(string(m.ALG)), raw: strings.Clone(raw)}
-	switch pub := jwk.Key().(type) {
-	case *rsa.PublicKey:
-		switch {
-		case pub.N.BitLen() < 2048: // RFC 7518 §3.3
-			return nil, errKeyTooSmall
-		case pub.N.BitLen() > 8192: // no provider uses more; bounds the cost of one verification
-			return nil, errKeyTooLarge
-		case pub.E < 3 || pub.E&1 == 0:
-			return nil, errKeyExponent
-		}
-		k.kind, k.key = kindRSA, pub
-	case *ecdsa.PublicKey:
-		switch pub.Curve {
-		case elliptic.P256():
-			k.kind = kindP256
-		case elliptic.P384():
-			k.kind = kindP384
-		case elliptic.P521():
-			k.kind = kindP521
-		default:
-			return nil, fmt.Errorf("%w: curve %s", errKeyType, pub.Curve.Params().Name)
-		}
-		k.key = pub
-	case ed25519.PublicKey:
-		// jwkset checks only the length of x.
-		if err := checkEd25519(pub); err != nil {
-			return nil, err
-		}
-		k.kind, k.key = kindEd25519, pub
-	default:
-		return nil, fmt.Errorf("%w %T", errKeyType, pub)
+	if k.kind, k.key, err = usableKey(jwk.Key()); err != nil {
+		return nil, err
 	}
 	if k.alg != "" {
 		meth, ok := signingMethods[k.alg]
@@ -370,27 +318,106 @@ func parseJWK(raw string) (*publicKey, error) {
 	return k, nil
 }
 
-// splitArray returns the raw elements of a JSON array (already validated).
-func splitArray(raw string) ([]string, error) {
-	var out []string
-	i := skipWS(raw, 1)
-	if i < len(raw) && raw[i] == ']' {
-		return out, nil
+// jwkStrings are the JWK members read as strings, and where each goes.
+// Only public parameters are read: no x5u/x5c is ever read or fetched,
+// and private members are ignored.
+func jwkStrings(m *jwkset.JWKMarshal) map[string]*string {
+	return map[string]*string{"kty": (*string)(&m.KTY), "use": (*string)(&m.USE), "alg": (*string)(&m.ALG),
+		"kid": &m.KID, "crv": (*string)(&m.CRV), "n": &m.N, "e": &m.E, "x": &m.X, "y": &m.Y}
+}
+
+// readJWK reads the members of one JWK that parseJWK uses, refusing a
+// duplicated member and a member of the wrong type.
+func readJWK(raw string) (m jwkset.JWKMarshal, keyOps []string, err error) {
+	ms, err := strictjson.ParseObject(raw, nil)
+	if err != nil {
+		if errors.Is(err, strictjson.ErrDuplicate) {
+			return m, nil, errDuplicateKey
+		}
+		return m, nil, err
 	}
-	for i < len(raw) {
-		end, err := skipValue(raw, i, 1)
-		if err != nil {
-			return nil, err
+	strs := jwkStrings(&m)
+	for _, mem := range ms {
+		if dst, ok := strs[mem.Key]; ok {
+			s, ok := strictjson.String(mem.Val)
+			if !ok {
+				return m, nil, fmt.Errorf("JWK member %q is not a string", mem.Key)
+			}
+			*dst = s
 		}
-		out = append(out, raw[i:end])
-		i = skipWS(raw, end)
-		if i < len(raw) && raw[i] == ']' {
-			return out, nil
+		if mem.Key == "key_ops" {
+			var ok bool
+			if keyOps, ok = strictjson.Strings(mem.Val, nil); !ok || mem.Val[0] != '[' {
+				return m, nil, errors.New(`JWK member "key_ops" is not an array of strings`)
+			}
 		}
-		if i >= len(raw) || raw[i] != ',' {
-			return nil, errJSONSyntax
-		}
-		i = skipWS(raw, i+1)
 	}
-	return nil, errJSONSyntax
+	return m, keyOps, nil
+}
+
+// checkJWK refuses, before jwkset reads the key, a JWK that is not for
+// signatures, of another kty than RSA, EC and OKP, with an over-long RSA
+// exponent or with EC coordinates that are not a point of their curve.
+func checkJWK(m *jwkset.JWKMarshal, keyOps []string) error {
+	if m.USE != "" && m.USE != jwkset.UseSig {
+		return errKeyUse
+	}
+	if keyOps != nil && !slices.Contains(keyOps, "verify") {
+		return errKeyUse
+	}
+	switch m.KTY {
+	case jwkset.KtyRSA:
+		// jwkset reads e into an int through Uint64, which silently drops
+		// the high bytes of an over-long value: check it here first.
+		if m.E == "" {
+			return nil
+		}
+		if e, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(m.E, "=")); err == nil && len(e) > 4 {
+			return errKeyExponent
+		}
+		return nil
+	case jwkset.KtyEC:
+		// jwkset refuses a point off its curve, but reads coordinates of
+		// any length as numbers.
+		return checkECPoint(m.CRV, m.X, m.Y)
+	case jwkset.KtyOKP:
+		return nil
+	}
+	return fmt.Errorf("%w %q", errKeyType, m.KTY)
+}
+
+// usableKey returns the kind of a public key that jwkset read, and the key,
+// when the verifier may use it: RSA of 2048 to 8192 bits with an odd
+// exponent of at least 3, P-256, P-384 or P-521, or an Ed25519 key that
+// checkEd25519 accepts.
+func usableKey(pub any) (keyKind, any, error) {
+	switch pub := pub.(type) {
+	case *rsa.PublicKey:
+		switch {
+		case pub.N.BitLen() < 2048: // RFC 7518 §3.3
+			return 0, nil, errKeyTooSmall
+		case pub.N.BitLen() > 8192: // no provider uses more; bounds the cost of one verification
+			return 0, nil, errKeyTooLarge
+		case pub.E < 3 || pub.E&1 == 0:
+			return 0, nil, errKeyExponent
+		}
+		return kindRSA, pub, nil
+	case *ecdsa.PublicKey:
+		switch pub.Curve {
+		case elliptic.P256():
+			return kindP256, pub, nil
+		case elliptic.P384():
+			return kindP384, pub, nil
+		case elliptic.P521():
+			return kindP521, pub, nil
+		}
+		return 0, nil, fmt.Errorf("%w: curve %s", errKeyType, pub.Curve.Params().Name)
+	case ed25519.PublicKey:
+		// jwkset checks only the length of x.
+		if err := checkEd25519(pub); err != nil {
+			return 0, nil, err
+		}
+		return kindEd25519, pub, nil
+	}
+	return 0, nil, fmt.Errorf("%w %T", errKeyType, pub)
 }

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -368,86 +367,6 @@ func WithHooks(h Hooks) Option {
 // Default: time.Now.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
-}
-
-func (c *config) validate() error {
-	errs := slices.Clone(c.errs)
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf("jwksauth: "+format, args...)) }
-	if c.issuer == "" {
-		add("an issuer is required (WithIssuer)")
-	} else if err := checkURL(c.issuer, c.insecureHTTP); err != nil {
-		add("issuer: %v", err)
-	} else if strings.ContainsAny(c.issuer, "?#") {
-		// OpenID Connect Discovery §3: an issuer has no query or fragment;
-		// the discovery URL is built by appending a path to it.
-		add("issuer: a query or fragment is not allowed")
-	}
-	if c.jwksURL != "" {
-		if err := checkURL(c.jwksURL, c.insecureHTTP); err != nil {
-			add("JWKS URL: %v", err)
-		}
-	}
-	if len(c.audiences) == 0 && len(c.clientIDs) == 0 && !c.insecureNoAud {
-		add("permitted audiences or client ids are required (WithAudiences, WithClientIDs; WithInsecureSkipAudience turns both off)")
-	}
-	if slices.Contains(c.audiences, "") || slices.Contains(c.clientIDs, "") {
-		add("an empty audience or client id is not allowed")
-	}
-	if slices.Contains(c.issuerAliases, "") {
-		add("an empty issuer alias is not allowed")
-	}
-	if len(c.clientIDClaims) == 0 && len(c.clientIDs) > 0 {
-		add("client ids are configured but no client-id claim is")
-	}
-	if len(c.algorithms) == 0 {
-		add("the algorithm allow-list is empty")
-	}
-	for _, a := range c.algorithms {
-		if _, ok := signingMethods[a]; !ok {
-			add("algorithm %q is not accepted for JWKS keys (asymmetric algorithms only)", a)
-		}
-	}
-	if c.leeway < 0 || c.leeway > MaxLeeway {
-		add("leeway %v outside 0..%v", c.leeway, MaxLeeway)
-	}
-	if c.maxTokenSize < 1024 {
-		add("token size cap %d below 1024 bytes", c.maxTokenSize)
-	}
-	if !headerSafe(c.realm) || c.realm == "" {
-		add("realm must be printable ASCII without quote or backslash")
-	}
-	for _, n := range slices.Concat(c.scopeClaims, c.roleClaims, c.clientIDClaims) {
-		if n == "" || strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".") || strings.Contains(n, "..") {
-			add("invalid claim name %q", n)
-		}
-	}
-	if slices.Contains(c.requiredClaims, "") {
-		add("an empty required claim name is not allowed")
-	}
-	if c.cooldown < time.Second {
-		add("unknown-kid cooldown below 1s")
-	}
-	if c.minRefresh <= 0 || c.maxRefresh < c.minRefresh || c.refreshInterval <= 0 {
-		add("refresh interval and bounds must be positive, floor <= ceiling")
-	}
-	if c.maxStale > 0 && c.minRefresh >= c.maxStale {
-		// Keys would go stale between two refreshes, and every request
-		// answer 503 until the next one.
-		add("the refresh floor %v must be below the staleness bound %v", c.minRefresh, c.maxStale)
-	}
-	if c.maxStale <= 0 || c.fetchTimeout <= 0 || c.maxJWKSSize <= 0 {
-		add("staleness, fetch timeout and JWKS size cap must be positive")
-	}
-	if c.cacheEntries < 0 || c.cacheBytes < 0 {
-		add("token cache bounds must not be negative")
-	}
-	if c.cacheEntries > MaxTokenCacheEntries {
-		add("token cache of %d entries is over the limit of %d", c.cacheEntries, MaxTokenCacheEntries)
-	}
-	if c.now == nil {
-		add("clock is nil")
-	}
-	return errors.Join(errs...)
 }
 
 // checkURL accepts absolute https URLs, and http ones on loopback hosts or when insecure.

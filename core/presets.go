@@ -59,14 +59,17 @@ func hostName(s string) bool {
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}
-		for i := 0; i < len(label); i++ {
-			b := label[i]
-			if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-') {
-				return false
-			}
+		if strings.IndexFunc(label, notHostChar) >= 0 {
+			return false
 		}
 	}
 	return true
+}
+
+// notHostChar reports a rune that no label of a host name holds: anything
+// but ASCII letters, digits and '-'.
+func notHostChar(r rune) bool {
+	return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-')
 }
 
 // Cognito configures an Amazon Cognito user pool's access tokens.

@@ -1,9 +1,10 @@
 package core
 
 import (
-	"errors"
 	"slices"
 	"strings"
+
+	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
 // claimName is a configured scope or role claim. Its name is first matched
@@ -35,14 +36,14 @@ func claimNames(names []string) []claimName {
 }
 
 // read appends the values of c found among the token's top-level claims ms.
-func (c claimName) read(dst []string, ms []member) ([]string, error) {
+func (c claimName) read(dst []string, ms []strictjson.Member) ([]string, error) {
 	nested, found := "", false
 	for _, m := range ms {
-		if m.key == c.name {
-			return collect(dst, m.val, nil)
+		if m.Key == c.name {
+			return collect(dst, m.Val, nil)
 		}
-		if len(c.path) > 1 && m.key == c.path[0] {
-			nested, found = m.val, true
+		if len(c.path) > 1 && m.Key == c.path[0] {
+			nested, found = m.Val, true
 		}
 	}
 	if !found {
@@ -55,53 +56,60 @@ func (c claimName) read(dst []string, ms []member) ([]string, error) {
 // string or an array of strings, reached through nested objects by path.
 // Any other shape refuses the token.
 func collect(dst []string, raw string, path []string) ([]string, error) {
-	for _, name := range path {
-		ms, err := parseObject(raw, nil)
-		if err != nil {
-			if errors.Is(err, ErrDuplicateClaim) {
-				return dst, ErrDuplicateClaim
-			}
-			return dst, ErrClaimType
-		}
-		raw = ""
-		for _, m := range ms {
-			if m.key == name {
-				raw = m.val
-			}
-		}
-		if raw == "" {
-			return dst, nil
-		}
+	raw, err := claimAt(raw, path)
+	if err != nil || raw == "" {
+		return dst, err
 	}
 	if raw[0] == '"' {
-		s, ok := jsonString(raw)
-		if !ok {
-			return dst, ErrClaimType
-		}
-		// Unescaping made s a new string: the values split from it would
-		// each keep all of it alive, which the token cache's accounting
-		// (entrySize counts each value once) would not see; copy them.
-		// Without escapes, s and its values are views of the payload.
-		escaped := strings.IndexByte(raw, '\\') >= 0
-		dst = slices.Grow(dst, min(strings.Count(s, " ")+1, 32)) // one allocation for the usual few scopes
-		for f := range strings.SplitSeq(s, " ") {
-			if f != "" && !slices.Contains(dst, f) {
-				if escaped {
-					f = strings.Clone(f)
-				}
-				dst = append(dst, f)
-			}
-		}
-		return dst, nil
+		return appendScopeString(dst, raw)
 	}
 	start := len(dst)
-	vals, ok := jsonStrings(raw, nil)
+	vals, ok := strictjson.Strings(raw, nil)
 	if !ok || raw[0] != '[' {
 		return dst[:start], ErrClaimType
 	}
 	for _, s := range vals {
 		if s != "" && !slices.Contains(dst, s) {
 			dst = append(dst, s)
+		}
+	}
+	return dst, nil
+}
+
+// claimAt returns the raw value reached from the object raw through the
+// names of path, "" when a name is missing.
+func claimAt(raw string, path []string) (string, error) {
+	for _, name := range path {
+		ms, err := strictjson.ParseObject(raw, nil)
+		if err != nil {
+			return "", tokenJSONError(err, ErrClaimType)
+		}
+		if raw, _ = strictjson.Lookup(ms, name); raw == "" {
+			return "", nil
+		}
+	}
+	return raw, nil
+}
+
+// appendScopeString appends the values of raw, a JSON string of values
+// separated by spaces, that dst does not hold yet.
+func appendScopeString(dst []string, raw string) ([]string, error) {
+	s, ok := strictjson.String(raw)
+	if !ok {
+		return dst, ErrClaimType
+	}
+	// Unescaping made s a new string: the values split from it would
+	// each keep all of it alive, which the token cache's accounting
+	// (entrySize counts each value once) would not see; copy them.
+	// Without escapes, s and its values are views of the payload.
+	escaped := strings.IndexByte(raw, '\\') >= 0
+	dst = slices.Grow(dst, min(strings.Count(s, " ")+1, 32)) // one allocation for the usual few scopes
+	for f := range strings.SplitSeq(s, " ") {
+		if f != "" && !slices.Contains(dst, f) {
+			if escaped {
+				f = strings.Clone(f)
+			}
+			dst = append(dst, f)
 		}
 	}
 	return dst, nil

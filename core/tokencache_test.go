@@ -20,7 +20,7 @@ import (
 
 // The verified-token cache (core/tokencache.go). verifier_test.go's
 // TestTokenCache* cover the basic hit, expiry and removed keys; these cover
-// the rest of issue #7: the syntax check skipped on hits only, time claims
+// the rest (docs/security.md, "The verified-token cache"): the syntax check skipped on hits only, time claims
 // in both directions, the sweep when a key leaves the JWKS, the bounds and
 // eviction, concurrency, failures, and the memory an entry really holds.
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
 // Verify verifies one token (a compact JWS) and returns its principal. The
@@ -132,25 +134,22 @@ func (v *Verifier) parseHeader(seg string) (header, error) {
 	if err != nil {
 		return h, err
 	}
-	var buf [maxHeaderMembers]member // on the stack: no header grows it
-	ms, err := parseObjectMax(bytesString(raw), buf[:0], maxHeaderMembers)
+	var buf [maxHeaderMembers]strictjson.Member // on the stack: no header grows it
+	ms, err := strictjson.ParseObjectMax(bytesString(raw), buf[:0], maxHeaderMembers)
 	if err != nil {
-		if errors.Is(err, ErrDuplicateClaim) {
-			return h, ErrDuplicateClaim
-		}
-		return h, ErrTokenMalformed
+		return h, tokenJSONError(err, ErrTokenMalformed)
 	}
 	hasAlg := false
 	for _, m := range ms {
 		var ok bool
-		switch m.key {
+		switch m.Key {
 		case "alg":
-			h.alg, ok = jsonString(m.val)
+			h.alg, ok = strictjson.String(m.Val)
 			hasAlg = true
 		case "kid":
-			h.kid, ok = jsonString(m.val)
+			h.kid, ok = strictjson.String(m.Val)
 		case "typ":
-			h.typ, ok = jsonString(m.val)
+			h.typ, ok = strictjson.String(m.Val)
 		case "crit":
 			// RFC 7515 §4.1.11: extensions this verifier does not
 			// understand make the JWS invalid; it understands none.

@@ -32,22 +32,17 @@ func newConfig(opts []Option) *config {
 	return cfg
 }
 
-// WithErrorHandler replaces the answer to a refused request. h receives
-// core's *core.Error, which already holds the status, the WWW-Authenticate
-// challenge and the JSON body; h should write the response. Whatever h
-// does, no later handler runs. If h returns a *core.Error (say, the one it
-// was given, after logging it), or an error wrapping one with fmt.Errorf's
-// %w, that error's answer is written, not passed to Echo's
-// HTTPErrorHandler, which knows nothing of challenges and would answer
-// 500. If h writes nothing and returns nil, core's answer is written, so a
-// refusal never goes out as an empty 200. Any other error h returns goes
-// to Echo's HTTPErrorHandler, and so does an *echo.HTTPError, even one
-// carrying core's error as its internal error (SetInternal).
+// WithErrorHandler replaces the answer to a refused request: h receives
+// core's *core.Error (status, WWW-Authenticate challenge, JSON body) and
+// should write the response. No later handler runs; a returned *core.Error
+// is written rather than passed to Echo's HTTPErrorHandler; a handler that
+// writes nothing still gets core's answer: see docs/errors.md, "Custom
+// error handlers".
 //
 // Default: WriteError (core's status, headers and body). A nil h keeps the
-// default. Security: a custom handler should keep the status and the
-// challenge, which RFC 6750 clients rely on, and should not echo the
-// error's cause (err.Error()) to clients: it is meant for logs.
+// default. Security: keep the status and the challenge, which RFC 6750
+// clients rely on, and log the error's cause (err.Error()) rather than
+// sending it.
 func WithErrorHandler(h func(c echo.Context, err *core.Error) error) Option {
 	return func(cfg *config) {
 		if h != nil {

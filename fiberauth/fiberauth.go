@@ -36,25 +36,18 @@ func newConfig(opts []Option) *config {
 	return cfg
 }
 
-// WithErrorHandler replaces the answer to a refused request. h receives
-// core's *core.Error, which already holds the status, the WWW-Authenticate
-// challenge and the JSON body; h should write the response. If h returns
-// a *core.Error (say, the one it was given, after logging it), or an error
-// wrapping one with fmt.Errorf's %w, that error's answer is written, not
-// passed to the app's fiber.Config.ErrorHandler, whose default would
-// answer 500 with the error's internal cause. If h writes nothing and
-// returns nil, core's answer is written, so a refusal never goes out as an
-// empty 200. Any other error h returns, a *fiber.Error included, goes to
-// fiber.Config.ErrorHandler.
-//
-// h must not call c.Next(): Fiber, unlike the other frameworks, cannot stop a
-// handler from continuing the chain, and the route would then run for a
-// refused, unauthenticated request.
+// WithErrorHandler replaces the answer to a refused request: h receives
+// core's *core.Error (status, WWW-Authenticate challenge, JSON body) and
+// should write the response. A returned *core.Error is written rather than
+// passed to fiber.Config.ErrorHandler; a handler that writes nothing still
+// gets core's answer: see docs/errors.md, "Custom error handlers". h must
+// not call c.Next(): Fiber cannot stop it, and the route would then run
+// for a refused request.
 //
 // Default: WriteError (core's status, headers and body). A nil h keeps the
-// default. Security: a custom handler should keep the status and the
-// challenge, which RFC 6750 clients rely on, and should not echo the
-// error's cause (err.Error()) to clients: it is meant for logs.
+// default. Security: keep the status and the challenge, which RFC 6750
+// clients rely on, and log the error's cause (err.Error()) rather than
+// sending it.
 func WithErrorHandler(h func(c *fiber.Ctx, err *core.Error) error) Option {
 	return func(cfg *config) {
 		if h != nil {

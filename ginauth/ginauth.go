@@ -32,19 +32,16 @@ func newConfig(opts []Option) *config {
 	return cfg
 }
 
-// WithErrorHandler replaces the answer to a refused request. h receives
-// core's *core.Error, which already holds the status, the WWW-Authenticate
-// challenge and the JSON body; h should write the response. Whatever h
-// does, the chain is aborted first: no later handler runs. If h writes
-// nothing (no status, no body), core's answer is written after it, so a
-// refusal never goes out as an empty 200; if h only records the error with
-// c.Error, for a middleware further out to render, core's status and
-// headers are set and the body is left to that middleware.
+// WithErrorHandler replaces the answer to a refused request: h receives
+// core's *core.Error (status, WWW-Authenticate challenge, JSON body) and
+// should write the response. The chain is aborted first, and a handler that
+// writes nothing still gets core's answer: see docs/errors.md, "Custom
+// error handlers".
 //
 // Default: WriteError (core's status, headers and body). A nil h keeps the
-// default. Security: a custom handler should keep the status and the
-// challenge, which RFC 6750 clients rely on, and should not echo the
-// error's cause (err.Error()) to clients: it is meant for logs.
+// default. Security: keep the status and the challenge, which RFC 6750
+// clients rely on, and log the error's cause (err.Error()) rather than
+// sending it.
 func WithErrorHandler(h func(c *gin.Context, err *core.Error)) Option {
 	return func(cfg *config) {
 		if h != nil {

@@ -247,7 +247,7 @@ func (c *Conformance) cases(t testing.TB) []Case {
 	huge := strings.Repeat("a", core.DefaultMaxTokenSize+1)
 	noPerm := noCredBody
 	return []Case{
-		// §1 reading the credential
+		// reading the credential (RFC 6750 §2)
 		{Name: "no credential", Path: RouteProtected, Want: Want{Status: 401, Challenges: bare, Body: noPerm}},
 		{Name: "basic scheme", Path: RouteProtected, Header: http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}, Want: Want{Status: 401, Challenges: bare, Body: noPerm}},
 		{Name: "bearer lower case", Path: RouteProtected, Header: http.Header{"Authorization": {"bearer " + read}}, Want: ok(DefaultSubject, ScopeRead)},
@@ -291,7 +291,7 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "header and a %-encoded query token name, query source off", Path: RouteProtected, Query: "x=1&access%5ftoken=", Header: bearer(read), Want: twoMethods()},
 		{Name: "header and unrelated parameters, query source off", Path: RouteProtected, Query: "access_tokens=x&access_token%zz=y&token=z", Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "token over the size cap", Path: RouteProtected, Header: bearer(huge), Want: invalidToken("the access token is too large")},
-		// §2 validating the token
+		// validating the token (docs/security.md)
 		{Name: "valid token", Path: RouteProtected, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "not a JWT", Path: RouteProtected, Header: bearer("abc.def"), Want: invalidToken("the access token is malformed")},
 		{Name: "four segments", Path: RouteProtected, Header: bearer(read + ".abc"), Want: invalidToken("the access token is malformed")},
@@ -312,7 +312,7 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "no audience, no client check", Path: RouteProtected, Header: bearer(m(Claims{"aud": Omit})), Want: invalidToken("the access token audience is not accepted")},
 		{Name: "cognito id token", Path: RouteProtected, Header: bearer(m(Claims{"token_use": "id"})), Want: invalidToken("the token is not an access token")},
 		{Name: "duplicate claim", Path: RouteProtected, Header: bearer(dup), Want: invalidToken("the access token is malformed")},
-		// §3 scopes
+		// scopes (RFC 6750 §3.1, insufficient_scope)
 		{Name: "scope present", Path: RouteRead, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "scope missing", Path: RouteRead, Header: bearer(update), Want: insufficient(ScopeRead)},
 		{Name: "scope case differs", Path: RouteRead, Header: bearer(m(Claims{"scope": "EXAMPLE:NOTE:READ"})), Want: insufficient(ScopeRead)},
@@ -328,11 +328,11 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "role missing", Path: RouteRole, Header: bearer(read), Want: insufficient("")},
 		{Name: "guard alone authenticates", Path: RouteGuardOnly, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "guard alone without token", Path: RouteGuardOnly, Want: Want{Status: 401, Challenges: bare, Body: noPerm}},
-		// §5 optional authentication
+		// optional authentication
 		{Name: "optional anonymous", Path: RouteOptional, Want: Want{Status: 200, Body: `{"anonymous":true}`}},
 		{Name: "optional with token", Path: RouteOptional, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
 		{Name: "optional with bad token", Path: RouteOptional, Header: bearer(forged), Want: invalidToken("the access token signature is invalid")},
-		// §4 outage
+		// outage (docs/operations.md)
 		{Name: "keys unreachable", Path: RouteOutage, Header: bearer(read), Want: Want{Status: 503,
 			Body: `{"error":"temporarily_unavailable","error_description":"the signing keys cannot be fetched right now"}`, RetryAfter: true}},
 	}
@@ -403,28 +403,34 @@ func CheckCase(t testing.TB, tc Case, do Do) {
 	if tc.Want.RawBody && string(body) != tc.Want.Body || !tc.Want.RawBody && !JSONEqual(body, []byte(tc.Want.Body)) {
 		t.Errorf("body = %s, want %s", body, tc.Want.Body)
 	}
-	for k, want := range tc.Want.Headers {
-		if got := resp.Header.Values(k); !slices.Equal(got, want) {
-			t.Errorf("%s = %q, want %q", k, got, want)
+	checkHeaders(t, tc.Want, resp.Header)
+}
+
+// checkHeaders checks the answer's headers besides the challenges.
+func checkHeaders(t testing.TB, want Want, h http.Header) {
+	t.Helper()
+	for k, vs := range want.Headers {
+		if got := h.Values(k); !slices.Equal(got, vs) {
+			t.Errorf("%s = %q, want %q", k, got, vs)
 		}
 	}
-	if n := resp.Header.Get("DPoP-Nonce"); tc.Want.DPoPNonce != (n != "") {
-		t.Errorf("DPoP-Nonce = %q, want one: %v", n, tc.Want.DPoPNonce)
+	if n := h.Get("DPoP-Nonce"); want.DPoPNonce != (n != "") {
+		t.Errorf("DPoP-Nonce = %q, want one: %v", n, want.DPoPNonce)
 	}
-	ra := resp.Header.Get("Retry-After")
-	if tc.Want.RetryAfter {
+	ra := h.Get("Retry-After")
+	if want.RetryAfter {
 		if n, err := strconv.Atoi(ra); err != nil || n <= 0 {
 			t.Errorf("Retry-After = %q, want a positive number of seconds", ra)
 		}
 	} else if ra != "" {
 		t.Errorf("Retry-After = %q, want none", ra)
 	}
-	if tc.Want.Status >= 400 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		t.Errorf("Content-Type = %q, want application/json", resp.Header.Get("Content-Type"))
+	if want.Status >= 400 && !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+		t.Errorf("Content-Type = %q, want application/json", h.Get("Content-Type"))
 	}
 	// An answer about credentials must not be stored by a cache on the way
 	// (RFC 6750 §5.3 asks the same of answers that carry tokens).
-	if cc := resp.Header.Get("Cache-Control"); tc.Want.Status >= 400 && cc != "no-store" {
+	if cc := h.Get("Cache-Control"); want.Status >= 400 && cc != "no-store" {
 		t.Errorf("Cache-Control = %q, want no-store", cc)
 	}
 }
@@ -440,7 +446,7 @@ func JSONEqual(a, b []byte) bool {
 	return bytes.Equal(xa, ya)
 }
 
-// hostileCases are the hostile-input cases of issue #5 that every adapter
+// hostileCases are the hostile-input cases that every adapter
 // must answer exactly as core does (core/hostile_test.go has the full
 // catalogue, with the precise sentinel of each).
 func (c *Conformance) hostileCases(t testing.TB) []Case {

@@ -310,53 +310,7 @@ func (i *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	switch fault {
-	case FaultDown:
-		if hj, ok := w.(http.Hijacker); ok {
-			if c, _, err := hj.Hijack(); err == nil {
-				c.Close()
-				return
-			}
-		}
-		w.WriteHeader(http.StatusBadGateway)
-		return
-	case Fault500:
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	case FaultNotFound:
-		http.NotFound(w, r)
-		return
-	case FaultHTML:
-		w.Header().Set("Content-Type", "text/html")
-		_, _ = w.Write([]byte("<html><body>maintenance</body></html>"))
-		return
-	case FaultHuge:
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"keys":[],"pad":"` + strings.Repeat("x", 2<<20) + `"}`))
-		return
-	case FaultHang:
-		<-r.Context().Done()
-		return
-	case FaultEmpty:
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"keys":[]}`))
-		return
-	case FaultInvalidJSON:
-		w.Header().Set("Content-Type", "application/json")
-		b := i.JWKS()
-		_, _ = w.Write(b[:len(b)/2])
-		return
-	case FaultNotJWKS:
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"error":"maintenance","error_description":"try again later"}`))
-		return
-	case FaultStall:
-		w.Header().Set("Content-Type", "application/jwk-set+json")
-		_, _ = w.Write([]byte(`{"keys":[`))
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
-		<-r.Context().Done()
+	if i.serveFault(w, r, fault) {
 		return
 	}
 	for k, v := range hdr {
@@ -367,6 +321,54 @@ func (i *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/jwk-set+json")
 	_, _ = w.Write(i.JWKS())
+}
+
+// serveFault answers a JWKS request as fault says, and reports whether it
+// did: FaultNone (or any value that is no fault) leaves the answer to the
+// healthy endpoint.
+func (i *Issuer) serveFault(w http.ResponseWriter, r *http.Request, fault Fault) bool {
+	switch fault {
+	case FaultDown:
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				c.Close()
+				return true
+			}
+		}
+		w.WriteHeader(http.StatusBadGateway)
+	case Fault500:
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	case FaultNotFound:
+		http.NotFound(w, r)
+	case FaultHTML:
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html><body>maintenance</body></html>"))
+	case FaultHuge:
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"keys":[],"pad":"` + strings.Repeat("x", 2<<20) + `"}`))
+	case FaultHang:
+		<-r.Context().Done()
+	case FaultEmpty:
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"keys":[]}`))
+	case FaultInvalidJSON:
+		w.Header().Set("Content-Type", "application/json")
+		b := i.JWKS()
+		_, _ = w.Write(b[:len(b)/2])
+	case FaultNotJWKS:
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"error":"maintenance","error_description":"try again later"}`))
+	case FaultStall:
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		_, _ = w.Write([]byte(`{"keys":[`))
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		<-r.Context().Done()
+	default:
+		return false
+	}
+	return true
 }
 
 // MintOption changes one minted token.

@@ -76,9 +76,9 @@ func BenchmarkFloor(b *testing.B) {
 // BenchmarkHitParts measures two parts of the least a cache hit can cost
 // (see the hit-floor rows), so that the ratios tool can say where a hit's
 // time goes: sha256 is the SHA-256 of the whole fixture token, the cache
-// key issue #7 prescribes; clock is one time.Now, which every hit needs to
+// key core uses; clock is one time.Now, which every hit needs to
 // re-check exp. The rest of a hit-floor row is the framework (its bare row)
-// and the contract's two stores of the principal, with their GC.
+// and the two stores of the principal (docs/getting-started.md), with their GC.
 func BenchmarkHitParts(b *testing.B) {
 	f := benchFixture(b)
 	b.Run("sha256", func(b *testing.B) {

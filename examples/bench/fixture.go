@@ -64,7 +64,7 @@ func (f *Fixture) Close() { f.Issuer.Close() }
 
 // claims are the benchmark token's claims: iss, aud and exp come from the
 // issuer's defaults; sub, jti and iat are left out so that the token holds
-// exactly what issue #7 names.
+// exactly the claims of a typical access token.
 func claims(extra authtest.Claims) authtest.Claims {
 	c := authtest.Claims{"scope": TokenScope, "sub": authtest.Omit, "jti": authtest.Omit, "iat": authtest.Omit}
 	for k, v := range extra {

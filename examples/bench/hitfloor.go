@@ -12,7 +12,7 @@ import (
 )
 
 // HitFloor is the name of the row that measures the least a cache hit can
-// cost under issue #7 and the contract, on each framework.
+// cost under jwksauth's rules, on each framework.
 const HitFloor = "hit-floor"
 
 // hitFloor is the least work any verified-token cache may do on a hit
@@ -21,14 +21,14 @@ const HitFloor = "hit-floor"
 //
 //   - takes the token out of the Authorization header (prefix cut only:
 //     no scheme case folding, no check for other credentials);
-//   - computes its SHA-256, the cache key issue #7 prescribes, and
+//   - computes its SHA-256, the cache key core uses, and
 //     compares it with the one entry's (no table, no eviction, no check
 //     that the signing key is still published);
-//   - reads the clock and re-checks exp, as issue #7 requires of every hit;
+//   - reads the clock and re-checks exp, as core does on every hit;
 //   - checks the scope;
 //
-// and the row's handler then stores the principal the way contract §5
-// requires: in the framework's own store and on the request's
+// and the row's handler then stores the principal the way the adapters do
+// (docs/getting-started.md, "Read the principal"): in the framework's own store and on the request's
 // context.Context.
 //
 // It refuses every other token (TestRowsRefuseWhatTheyMust holds it to

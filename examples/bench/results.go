@@ -47,39 +47,12 @@ func ParseResults(r io.Reader) (Results, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	pending := "" // a benchmark name whose figures a log line pushed to a later line
-lines:
 	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) > 0 && strings.HasPrefix(f[0], "Benchmark") {
-			if len(f) < 2 || !isCount(f[1]) {
-				pending = f[0] // "BenchmarkX-2 <log output>": the figures follow
-				continue
-			}
-			pending = ""
-		} else if pending != "" && len(f) >= 3 && isCount(f[0]) {
-			f = append([]string{pending}, f...)
-			pending = ""
-		} else {
+		var f []string
+		if f, pending = resultFields(strings.Fields(sc.Text()), pending); f == nil {
 			continue
 		}
-		s := Sample{Name: trimProcs(f[0])}
-		for i := 2; i+1 < len(f); i += 2 {
-			v, err := strconv.ParseFloat(f[i], 64)
-			if err != nil {
-				continue lines // not a result line after all
-			}
-			switch f[i+1] {
-			case "ns/op":
-				s.NsPerOp = v
-			case "B/op":
-				s.BytesPerOp = v
-			case "allocs/op":
-				s.AllocsPerOp = v
-			case "cpus":
-				s.CPUs = v
-			}
-		}
-		if s.NsPerOp > 0 {
+		if s, ok := parseSample(f); ok && s.NsPerOp > 0 {
 			out = append(out, s)
 		}
 	}
@@ -87,6 +60,45 @@ lines:
 		return nil, err
 	}
 	return out, nil
+}
+
+// resultFields returns the fields of a result line (nil for any other
+// line) and the benchmark name still waiting for its figures: a line
+// "BenchmarkX-2 <log output>" is followed, later, by the figures alone.
+func resultFields(f []string, pending string) ([]string, string) {
+	switch {
+	case len(f) > 0 && strings.HasPrefix(f[0], "Benchmark"):
+		if len(f) < 2 || !isCount(f[1]) {
+			return nil, f[0] // the figures follow
+		}
+		return f, ""
+	case pending != "" && len(f) >= 3 && isCount(f[0]):
+		return append([]string{pending}, f...), ""
+	}
+	return nil, pending
+}
+
+// parseSample reads the figures of one result line; ok is false when the
+// line is not a result after all.
+func parseSample(f []string) (s Sample, ok bool) {
+	s = Sample{Name: trimProcs(f[0])}
+	for i := 2; i+1 < len(f); i += 2 {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil {
+			return s, false
+		}
+		switch f[i+1] {
+		case "ns/op":
+			s.NsPerOp = v
+		case "B/op":
+			s.BytesPerOp = v
+		case "allocs/op":
+			s.AllocsPerOp = v
+		case "cpus":
+			s.CPUs = v
+		}
+	}
+	return s, true
 }
 
 // isCount reports whether s is an iteration count.
@@ -199,7 +211,7 @@ func median(v []float64) float64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
-// The targets of issue #7.
+// The performance targets (README.md, "Compared with other Go libraries").
 const (
 	// TargetNoCache is the most jwksauth-nocache may cost, as a ratio to the floor.
 	TargetNoCache = 1.20
@@ -223,8 +235,8 @@ var Frameworks = []string{"BenchmarkGin", "BenchmarkEcho", "BenchmarkFiber"}
 
 // Report writes, per framework, each row's median ns/op, B/op, allocs/op
 // and CPUs given, its ratio to the floor (the median of its samples each
-// over the floor sample measured just before it), and the targets of issue
-// #7 with a verdict each; then core's own rows against core's floor. It
+// over the floor sample measured just before it), and the performance
+// targets with a verdict each; then core's own rows against core's floor. It
 // returns how many targets were missed. A row "<row>-parallel" is compared
 // with "<row>" for the throughput gained.
 func Report(w io.Writer, rs Results) (missed int, err error) {
@@ -237,30 +249,9 @@ func Report(w io.Writer, rs Results) (missed int, err error) {
 	if !ok {
 		return 0, fmt.Errorf("bench: no %s in the results", FloorName)
 	}
-	p := &printer{w: w}
-	p.printf("%s: %.0f ns/op (median of %d). Ratios: median of each sample over the floor sample measured just before it.\n",
+	rp := &report{p: &printer{w: w}, rs: rs, byName: byName}
+	rp.p.printf("%s: %.0f ns/op (median of %d). Ratios: median of each sample over the floor sample measured just before it.\n",
 		FloorName, floor.NsPerOp, floor.Runs)
-	verdict := func(ok bool, format string, args ...any) {
-		mark := "ok  "
-		if !ok {
-			mark = "MISS"
-			missed++
-		}
-		p.printf("  %s "+format+"\n", append([]any{mark}, args...)...)
-	}
-	cpuNote := func(name, base string) string {
-		if r, n := rs.Paired(name, base, cpuRatio); n > 0 {
-			return fmt.Sprintf("; in CPU time %.3f×", r)
-		}
-		return ""
-	}
-	table := func(title, prefix, base string, rows []Result) {
-		p.printf("\n%s\n  %-26s %12s %9s %9s %10s %6s\n", title, "row", "ns/op", "× floor", "B/op", "allocs/op", "cpus")
-		for _, r := range rows {
-			ratio, _ := rs.Paired(r.Name, base, wallRatio)
-			p.printf("  %-26s %12.0f %9.3f %9.0f %10.0f %6.2f\n", strings.TrimPrefix(r.Name, prefix), r.NsPerOp, ratio, r.BytesPerOp, r.AllocsPerOp, r.CPUs)
-		}
-	}
 	for _, fw := range Frameworks {
 		var rows []Result
 		for _, r := range summary {
@@ -271,85 +262,149 @@ func Report(w io.Writer, rs Results) (missed int, err error) {
 		if len(rows) == 0 {
 			continue
 		}
-		table(fw, fw+"/", FloorName, rows)
-		name := func(row string) string { return fw + "/" + row }
-		if nc, ok := byName[name("jwksauth-nocache")]; ok {
-			ratio, _ := rs.Paired(nc.Name, FloorName, wallRatio)
-			verdict(ratio <= TargetNoCache, "jwksauth-nocache %.3f× floor (target ≤ %.2f×%s)", ratio, TargetNoCache, cpuNote(nc.Name, FloorName))
-			verdict(nc.AllocsPerOp <= TargetAllocs, "jwksauth-nocache %.0f allocs/op (target ≤ %d)", nc.AllocsPerOp, TargetAllocs)
-			for _, r := range rows {
-				row := strings.TrimPrefix(r.Name, fw+"/")
-				if row == "bare" || row == HitFloor || strings.HasPrefix(row, "jwksauth") || strings.HasSuffix(row, "-parallel") {
-					continue // not a peer
-				}
-				verdict(nc.NsPerOp < r.NsPerOp, "jwksauth-nocache below %s: %.0f < %.0f ns/op (%.2f× faster)", row, nc.NsPerOp, r.NsPerOp, r.NsPerOp/nc.NsPerOp)
-			}
+		rp.table(fw, fw+"/", FloorName, rows)
+		rp.noCacheTargets(fw, rows)
+		rp.cacheTargets(fw)
+		rp.parallelTargets(fw)
+	}
+	rp.coreRows(summary)
+	return rp.missed, rp.p.err
+}
+
+// report is one run of Report.
+type report struct {
+	p      *printer
+	rs     Results
+	byName map[string]Result
+	missed int
+}
+
+// verdict prints one target's outcome and counts a miss.
+func (rp *report) verdict(ok bool, format string, args ...any) {
+	mark := "ok  "
+	if !ok {
+		mark = "MISS"
+		rp.missed++
+	}
+	rp.p.printf("  %s "+format+"\n", append([]any{mark}, args...)...)
+}
+
+// cpuNote is the CPU-time ratio of name to base, for a verdict line.
+func (rp *report) cpuNote(name, base string) string {
+	if r, n := rp.rs.Paired(name, base, cpuRatio); n > 0 {
+		return fmt.Sprintf("; in CPU time %.3f×", r)
+	}
+	return ""
+}
+
+// table prints rows with their ratios to base.
+func (rp *report) table(title, prefix, base string, rows []Result) {
+	rp.p.printf("\n%s\n  %-26s %12s %9s %9s %10s %6s\n", title, "row", "ns/op", "× floor", "B/op", "allocs/op", "cpus")
+	for _, r := range rows {
+		ratio, _ := rp.rs.Paired(r.Name, base, wallRatio)
+		rp.p.printf("  %-26s %12.0f %9.3f %9.0f %10.0f %6.2f\n", strings.TrimPrefix(r.Name, prefix), r.NsPerOp, ratio, r.BytesPerOp, r.AllocsPerOp, r.CPUs)
+	}
+}
+
+// noCacheTargets judges framework fw's jwksauth-nocache row: its ratio to
+// the floor, its allocations, and each peer row it must be below.
+func (rp *report) noCacheTargets(fw string, rows []Result) {
+	nc, ok := rp.byName[fw+"/jwksauth-nocache"]
+	if !ok {
+		return
+	}
+	ratio, _ := rp.rs.Paired(nc.Name, FloorName, wallRatio)
+	rp.verdict(ratio <= TargetNoCache, "jwksauth-nocache %.3f× floor (target ≤ %.2f×%s)", ratio, TargetNoCache, rp.cpuNote(nc.Name, FloorName))
+	rp.verdict(nc.AllocsPerOp <= TargetAllocs, "jwksauth-nocache %.0f allocs/op (target ≤ %d)", nc.AllocsPerOp, TargetAllocs)
+	for _, r := range rows {
+		row := strings.TrimPrefix(r.Name, fw+"/")
+		if row == "bare" || row == HitFloor || strings.HasPrefix(row, "jwksauth") || strings.HasSuffix(row, "-parallel") {
+			continue // not a peer
 		}
-		if c, ok := byName[name("jwksauth")]; ok {
-			ratio, _ := rs.Paired(c.Name, FloorName, wallRatio)
-			least, haveLeast := rs.Paired(name(HitFloor), FloorName, wallRatio)
+		rp.verdict(nc.NsPerOp < r.NsPerOp, "jwksauth-nocache below %s: %.0f < %.0f ns/op (%.2f× faster)", row, nc.NsPerOp, r.NsPerOp, r.NsPerOp/nc.NsPerOp)
+	}
+}
+
+// cacheTargets judges framework fw's jwksauth row (cache hits) against the
+// floor, and shows it beside the hit floor.
+func (rp *report) cacheTargets(fw string) {
+	name := func(row string) string { return fw + "/" + row }
+	c, ok := rp.byName[name("jwksauth")]
+	if !ok {
+		return
+	}
+	ratio, _ := rp.rs.Paired(c.Name, FloorName, wallRatio)
+	least, haveLeast := rp.rs.Paired(name(HitFloor), FloorName, wallRatio)
+	why := ""
+	if haveLeast > 0 && least > TargetCache {
+		why = fmt.Sprintf(": out of reach here, %s is %.4f× already", HitFloor, least)
+	}
+	rp.verdict(ratio <= TargetCache, "jwksauth (cache hit) %.4f× floor (target ≤ %.2f×%s), %.0f× faster than the floor%s",
+		ratio, TargetCache, rp.cpuNote(c.Name, FloorName), 1/ratio, why)
+	if hf, ok := rp.byName[name(HitFloor)]; ok {
+		rp.p.printf("  info %s %.4f× floor: the least a cache hit costs in %s (hitfloor.go)%s\n",
+			HitFloor, least, strings.TrimPrefix(fw, "Benchmark"), hitParts(rp.byName, rp.byName[name("bare")], hf))
+		rp.p.printf("       jwksauth (cache hit) is %.0f ns above it (+%.1f%%): its own cache lookup, extraction and checks\n",
+			c.NsPerOp-hf.NsPerOp, 100*(c.NsPerOp-hf.NsPerOp)/hf.NsPerOp)
+	}
+}
+
+// parallelTargets judges the throughput framework fw's parallel rows gain
+// over their serial rows.
+func (rp *report) parallelTargets(fw string) {
+	name := func(row string) string { return fw + "/" + row }
+	for _, row := range []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache"} {
+		g, n := rp.rs.Paired(name(row+"-parallel"), name(row), gain)
+		if n == 0 {
+			continue
+		}
+		switch row {
+		case "bare":
+			// No target: the framework's own scaling, for reference.
+			rp.p.printf("  info %s-parallel throughput %.2f× serial (the framework alone)\n", row, g)
+		case HitFloor:
+			rp.p.printf("  info %s-parallel throughput %.2f× serial (the least a cache hit does, in parallel)\n", row, g)
+		default:
 			why := ""
-			if haveLeast > 0 && least > TargetCache {
-				why = fmt.Sprintf(": out of reach here, %s is %.4f× already", HitFloor, least)
+			if hg, n := rp.rs.Paired(name(HitFloor+"-parallel"), name(HitFloor), gain); row == "jwksauth" && n > 0 && hg < TargetParallel {
+				why = fmt.Sprintf(": out of reach here, %s-parallel scales %.2f×", HitFloor, hg)
 			}
-			verdict(ratio <= TargetCache, "jwksauth (cache hit) %.4f× floor (target ≤ %.2f×%s), %.0f× faster than the floor%s",
-				ratio, TargetCache, cpuNote(c.Name, FloorName), 1/ratio, why)
-			if hf, ok := byName[name(HitFloor)]; ok {
-				p.printf("  info %s %.4f× floor: the least a cache hit costs in %s (hitfloor.go)%s\n",
-					HitFloor, least, strings.TrimPrefix(fw, "Benchmark"), hitParts(byName, byName[name("bare")], hf))
-				p.printf("       jwksauth (cache hit) is %.0f ns above it (+%.1f%%): its own cache lookup, extraction and checks\n",
-					c.NsPerOp-hf.NsPerOp, 100*(c.NsPerOp-hf.NsPerOp)/hf.NsPerOp)
-			}
+			rp.verdict(g >= TargetParallel, "%s-parallel throughput %.2f× serial (target ≥ %.1f×)%s", row, g, TargetParallel, why)
 		}
-		for _, row := range []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache"} {
-			g, n := rs.Paired(name(row+"-parallel"), name(row), gain)
-			if n == 0 {
-				continue
-			}
-			switch row {
-			case "bare":
-				// No target: the framework's own scaling, for reference.
-				p.printf("  info %s-parallel throughput %.2f× serial (the framework alone)\n", row, g)
-			case HitFloor:
-				p.printf("  info %s-parallel throughput %.2f× serial (the least a cache hit does, in parallel)\n", row, g)
-			default:
-				why := ""
-				if hg, n := rs.Paired(name(HitFloor+"-parallel"), name(HitFloor), gain); row == "jwksauth" && n > 0 && hg < TargetParallel {
-					why = fmt.Sprintf(": out of reach here, %s-parallel scales %.2f×", HitFloor, hg)
-				}
-				verdict(g >= TargetParallel, "%s-parallel throughput %.2f× serial (target ≥ %.1f×)%s", row, g, TargetParallel, why)
-			}
-			par, ser := byName[name(row+"-parallel")], byName[name(row)]
-			if c, n := rs.Paired(par.Name, ser.Name, cpuRatio); n > 0 {
-				// A busy machine shows as few CPUs given; contention
-				// (a lock, shared writes) as CPU time per request rising.
-				p.printf("       given %.2f CPUs (serial %.2f); CPU time per request %.2f× serial's (1.00: no contention)\n",
-					par.CPUs, ser.CPUs, c)
-			}
+		par, ser := rp.byName[name(row+"-parallel")], rp.byName[name(row)]
+		if c, n := rp.rs.Paired(par.Name, ser.Name, cpuRatio); n > 0 {
+			// A busy machine shows as few CPUs given; contention
+			// (a lock, shared writes) as CPU time per request rising.
+			rp.p.printf("       given %.2f CPUs (serial %.2f); CPU time per request %.2f× serial's (1.00: no contention)\n",
+				par.CPUs, ser.CPUs, c)
 		}
 	}
+}
+
+// coreRows prints core's own rows against core's floor and judges them.
+func (rp *report) coreRows(summary []Result) {
 	var core []Result
 	for _, r := range summary {
 		if strings.HasPrefix(r.Name, "BenchmarkCore") && r.Name != coreFloorName {
 			core = append(core, r)
 		}
 	}
-	if _, ok := byName[coreFloorName]; ok && len(core) > 0 {
-		table(fmt.Sprintf("core (ratios to %s)", coreFloorName), "BenchmarkCore", coreFloorName, core)
-		for _, name := range []string{"BenchmarkCoreVerify/cache", "BenchmarkCoreAuthorize/cache"} {
-			if r, ok := byName[name]; ok {
-				verdict(r.AllocsPerOp == 0, "%s %.0f allocs/op inside core (target 0)", strings.TrimPrefix(name, "Benchmark"), r.AllocsPerOp)
-			}
-		}
-		// Core's own scaling, without a framework's: the hot path's locks
-		// and shared writes, if it had any, would show here.
-		for _, name := range []string{"BenchmarkCoreAuthorize/cache", "BenchmarkCoreAuthorize/nocache"} {
-			if g, n := rs.Paired(name+"-parallel", name, gain); n > 0 {
-				verdict(g >= TargetParallel, "%s-parallel throughput %.2f× serial (target ≥ %.1f×)", strings.TrimPrefix(name, "Benchmark"), g, TargetParallel)
-			}
+	if _, ok := rp.byName[coreFloorName]; !ok || len(core) == 0 {
+		return
+	}
+	rp.table(fmt.Sprintf("core (ratios to %s)", coreFloorName), "BenchmarkCore", coreFloorName, core)
+	for _, name := range []string{"BenchmarkCoreVerify/cache", "BenchmarkCoreAuthorize/cache"} {
+		if r, ok := rp.byName[name]; ok {
+			rp.verdict(r.AllocsPerOp == 0, "%s %.0f allocs/op inside core (target 0)", strings.TrimPrefix(name, "Benchmark"), r.AllocsPerOp)
 		}
 	}
-	return missed, p.err
+	// Core's own scaling, without a framework's: the hot path's locks
+	// and shared writes, if it had any, would show here.
+	for _, name := range []string{"BenchmarkCoreAuthorize/cache", "BenchmarkCoreAuthorize/nocache"} {
+		if g, n := rp.rs.Paired(name+"-parallel", name, gain); n > 0 {
+			rp.verdict(g >= TargetParallel, "%s-parallel throughput %.2f× serial (target ≥ %.1f×)", strings.TrimPrefix(name, "Benchmark"), g, TargetParallel)
+		}
+	}
 }
 
 // Names of BenchmarkHitParts' rows.
@@ -360,7 +415,7 @@ const (
 
 // hitParts splits a hit-floor row's median into the framework (its bare
 // row), the SHA-256 of the token, the clock, and what is left: the
-// contract's stores of the principal with their GC, and the header and
+// two stores of the principal with their GC, and the header and
 // scope reads. "" when a part was not measured.
 func hitParts(byName map[string]Result, bare, hf Result) string {
 	sha, ok1 := byName[hitPartSHA]

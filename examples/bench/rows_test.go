@@ -95,7 +95,7 @@ func TestRowsRefuseWhatTheyMust(t *testing.T) {
 
 var jwksauthRows = []string{"jwksauth", "jwksauth-nocache"}
 
-// wantStatus is jwksauth's answer to each refused token (contract §2, §3).
+// wantStatus is jwksauth's answer to each refused token (docs/errors.md).
 func wantStatus(refusal string) int {
 	if refusal == bench.MissingScope {
 		return http.StatusForbidden

@@ -331,7 +331,7 @@ func (a answer) String() string {
 	return fmt.Sprintf("%d [WWW-Authenticate: %s] %s", a.status, a.challenge, a.body)
 }
 
-// same reports the contract's equality: status, challenge byte for byte,
+// same reports whether two answers are equal as the adapters must answer alike: status, challenge byte for byte,
 // and the body as a JSON value.
 func (a answer) same(b answer) bool {
 	if a.status != b.status || a.challenge != b.challenge {

@@ -1,4 +1,4 @@
-// Package loadtest holds the load test of issue #5: it starts each example
+// Package loadtest holds the load test: it starts each example
 // app (Gin, Echo, Fiber) in-process on loopback against a local issuer and
 // sends it, concurrently, a mix of valid, invalid and malicious requests.
 // No valid request may fail, no invalid one may pass, no answer may be a

@@ -1,7 +1,7 @@
 // Command ratios reads `go test -bench -benchmem` output on standard input
 // (any number of runs) and prints, per framework, each row's median and its
 // ratio to BenchmarkFloor/rs256 from the same input, with the verdict on
-// each target of issue #7. It is the last step of `make bench`.
+// each performance target. It is the last step of `make bench`.
 //
 // With -check it exits 1 when a target is missed (the default only reports:
 // on a shared machine one noisy run should not fail a build).
