@@ -276,14 +276,29 @@ var classes = func() map[error]errorClass {
 // "insufficient_scope", "keys_unavailable", "invalid_dpop_proof", …), or
 // "other" for a nil *Error. It is the error's own sentinel, never one its
 // cause may wrap. The set of labels is small and fixed, so it is safe as a
-// metric label; no token or request input is in it. For any error, use
-// AsError(err).Reason().
+// metric label; no token or request input is in it.
 func (e *Error) Reason() string {
 	if e == nil {
 		return "other"
 	}
 	if c, ok := classes[e.kind]; ok {
 		return c.reason
+	}
+	return "other"
+}
+
+// Reason is Error.Reason for any error: an *Error in err's chain is
+// labelled by its own sentinel; another error by the first of core's
+// sentinels it wraps; anything else, and nil, "other".
+func Reason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason()
+	}
+	for _, c := range classTable {
+		if errors.Is(err, c.kind) {
+			return c.reason
+		}
 	}
 	return "other"
 }

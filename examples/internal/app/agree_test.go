@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,30 +20,40 @@ const (
 	noRoute   = `{"error":"not_found","error_description":"no such route"}`
 	noNote    = `{"error":"not_found","error_description":"no such note"}`
 	noMethod  = `{"error":"method_not_allowed","error_description":"the route does not take this method"}`
-	bare      = `Bearer realm="api"`
 )
 
-func invalidToken(desc string) (string, string) {
-	return `Bearer realm="api", error="invalid_token", error_description="` + desc + `"`,
+// bare is the challenge pair of a 401 without an error code: Bearer, then
+// DPoP with its algorithms, since DPoP is accepted by default (RFC 9449 §7.1).
+var bare = authtest.Challenges("")
+
+// invalidRequest is the 400 answer to a malformed credential.
+func invalidRequest(desc string) []string {
+	return authtest.Challenges(`, error="invalid_request", error_description="` + desc + `"`)
+}
+
+func invalidToken(desc string) ([]string, string) {
+	return authtest.Challenges(`, error="invalid_token", error_description="` + desc + `"`),
 		`{"error":"invalid_token","error_description":"` + desc + `"}`
 }
 
-func insufficient(scope string) string {
-	return `Bearer realm="api", error="insufficient_scope", scope="` + scope + `"`
+// insufficient is the one challenge of a 403: that of the scheme the token
+// came under (Bearer here).
+func insufficient(scope string) []string {
+	return []string{`Bearer realm="api", error="insufficient_scope", scope="` + scope + `"`}
 }
 
 func success(details string) string { return `{"success":true,"details":"` + details + `"}` }
 
 // agreeCase is one request and its exact answer, sent to every framework.
 type agreeCase struct {
-	name      string
-	method    string
-	path      string
-	auth      []string // Authorization fields
-	status    int
-	challenge string // "" means absent
-	body      string // a JSON value
-	allow     string // the Allow field of a 405; "" means absent
+	name       string
+	method     string
+	path       string
+	auth       []string // Authorization fields
+	status     int
+	challenges []string // every WWW-Authenticate field, in order; nil means absent
+	body       string   // a JSON value
+	allow      string   // the Allow field of a 405; "" means absent
 }
 
 // TestFrameworksAgree starts the three apps on loopback against one issuer
@@ -101,41 +112,41 @@ func TestFrameworksAgree(t *testing.T) {
 		// open
 		{name: "healthz", method: "GET", path: "/healthz", status: 200, body: `{"status":"ok"}`},
 		{name: "healthz ignores a bad header", method: "GET", path: "/healthz", auth: []string{"Bearer"}, status: 200, body: `{"status":"ok"}`},
-		// credential reading (RFC 6750 §2)
-		{name: "no token", method: "GET", path: "/my-token", status: 401, challenge: bare, body: noToken},
-		{name: "basic scheme", method: "GET", path: "/my-token", auth: []string{"Basic dXNlcjpwYXNz"}, status: 401, challenge: bare, body: noToken},
+		// credential reading (contract §1)
+		{name: "no token", method: "GET", path: "/my-token", status: 401, challenges: bare, body: noToken},
+		{name: "basic scheme", method: "GET", path: "/my-token", auth: []string{"Basic dXNlcjpwYXNz"}, status: 401, challenges: bare, body: noToken},
 		{name: "bearer without token", method: "GET", path: "/my-token", auth: []string{"Bearer"}, status: 400,
-			challenge: `Bearer realm="api", error="invalid_request", error_description="the bearer credential is malformed"`, body: malformed},
+			challenges: invalidRequest("the bearer credential is malformed"), body: malformed},
 		{name: "token with inner space", method: "GET", path: "/notes", auth: []string{"Bearer abc def"}, status: 400,
-			challenge: `Bearer realm="api", error="invalid_request", error_description="the bearer credential is malformed"`, body: malformed},
+			challenges: invalidRequest("the bearer credential is malformed"), body: malformed},
 		{name: "two authorization headers", method: "GET", path: "/my-scopes", auth: []string{"Bearer " + read, "Bearer " + read}, status: 400,
-			challenge: `Bearer realm="api", error="invalid_request", error_description="only one bearer credential may be sent"`, body: twoCreds},
+			challenges: invalidRequest("only one bearer credential may be sent"), body: twoCreds},
 		{name: "lower-case scheme", method: "GET", path: "/notes", auth: []string{"bearer " + read}, status: 200, body: success("listed the notes")},
-		// token validation (docs/security.md)
-		{name: "expired token", method: "GET", path: "/notes", auth: bearer(expired), status: 401, challenge: expCh, body: expBody},
-		{name: "wrong audience", method: "GET", path: "/my-token", auth: bearer(wrongAud), status: 401, challenge: audCh, body: audBody},
-		{name: "forged signature", method: "DELETE", path: "/notes/42", auth: bearer(forged), status: 401, challenge: sigCh, body: sigBody},
-		{name: "token over the size cap", method: "GET", path: "/my-scopes", auth: bearer(strings.Repeat("a", core.DefaultMaxTokenSize+1)), status: 401, challenge: hugeCh, body: hugeBody},
+		// token validation (contract §2)
+		{name: "expired token", method: "GET", path: "/notes", auth: bearer(expired), status: 401, challenges: expCh, body: expBody},
+		{name: "wrong audience", method: "GET", path: "/my-token", auth: bearer(wrongAud), status: 401, challenges: audCh, body: audBody},
+		{name: "forged signature", method: "DELETE", path: "/notes/42", auth: bearer(forged), status: 401, challenges: sigCh, body: sigBody},
+		{name: "token over the size cap", method: "GET", path: "/my-scopes", auth: bearer(strings.Repeat("a", core.DefaultMaxTokenSize+1)), status: 401, challenges: hugeCh, body: hugeBody},
 		{name: "15 KiB token", method: "GET", path: "/notes", auth: bearer(big), status: 200, body: success("listed the notes")},
-		// what handlers get (docs/getting-started.md)
+		// what handlers get (contract §5, §6)
 		{name: "my-token echoes the claims", method: "GET", path: "/my-token", auth: bearer(custom), status: 200, body: payload(t, custom)},
 		{name: "my-token without scopes", method: "GET", path: "/my-token", auth: bearer(none), status: 200, body: payload(t, none)},
 		{name: "my-scopes", method: "GET", path: "/my-scopes", auth: bearer(readCreate), status: 200, body: `["example:note:read","example:note:create"]`},
 		{name: "my-scopes from scp", method: "GET", path: "/my-scopes", auth: bearer(scp), status: 200, body: `["example:note:update","example:note:read"]`},
 		{name: "my-scopes empty", method: "GET", path: "/my-scopes", auth: bearer(none), status: 200, body: `[]`},
-		// scopes (RFC 6750 §3.1)
+		// scopes (contract §3)
 		{name: "list with read", method: "GET", path: "/notes", auth: bearer(read), status: 200, body: success("listed the notes")},
-		{name: "list without read", method: "GET", path: "/notes", auth: bearer(create), status: 403, challenge: insufficient(app.ScopeRead), body: noScope},
-		{name: "list without scopes", method: "GET", path: "/notes", auth: bearer(none), status: 403, challenge: insufficient(app.ScopeRead), body: noScope},
-		{name: "list without token", method: "GET", path: "/notes", status: 401, challenge: bare, body: noToken},
+		{name: "list without read", method: "GET", path: "/notes", auth: bearer(create), status: 403, challenges: insufficient(app.ScopeRead), body: noScope},
+		{name: "list without scopes", method: "GET", path: "/notes", auth: bearer(none), status: 403, challenges: insufficient(app.ScopeRead), body: noScope},
+		{name: "list without token", method: "GET", path: "/notes", status: 401, challenges: bare, body: noToken},
 		{name: "create with create", method: "POST", path: "/notes", auth: bearer(create), status: 200, body: success("created a note")},
-		{name: "create with read", method: "POST", path: "/notes", auth: bearer(read), status: 403, challenge: insufficient(app.ScopeCreate), body: noScope},
+		{name: "create with read", method: "POST", path: "/notes", auth: bearer(read), status: 403, challenges: insufficient(app.ScopeCreate), body: noScope},
 		{name: "create with all", method: "POST", path: "/notes", auth: bearer(all), status: 200, body: success("created a note")},
 		{name: "update with update", method: "PUT", path: "/notes/42", auth: bearer(update), status: 200, body: success("updated note 42")},
-		{name: "update with read and create", method: "PUT", path: "/notes/42", auth: bearer(readCreate), status: 403, challenge: insufficient(app.ScopeUpdate), body: noScope},
-		{name: "update without token", method: "PUT", path: "/notes/42", status: 401, challenge: bare, body: noToken},
+		{name: "update with read and create", method: "PUT", path: "/notes/42", auth: bearer(readCreate), status: 403, challenges: insufficient(app.ScopeUpdate), body: noScope},
+		{name: "update without token", method: "PUT", path: "/notes/42", status: 401, challenges: bare, body: noToken},
 		{name: "delete with delete", method: "DELETE", path: "/notes/note_7-b", auth: bearer(del), status: 200, body: success("deleted note note_7-b")},
-		{name: "delete with update", method: "DELETE", path: "/notes/42", auth: bearer(update), status: 403, challenge: insufficient(app.ScopeDelete), body: noScope},
+		{name: "delete with update", method: "DELETE", path: "/notes/42", auth: bearer(update), status: 403, challenges: insufficient(app.ScopeDelete), body: noScope},
 		// routing: the frameworks' differences are configured away
 		{name: "unknown path", method: "GET", path: "/nope", status: 404, body: noRoute},
 		{name: "unknown path with token", method: "GET", path: "/nope", auth: bearer(all), status: 404, body: noRoute},
@@ -151,7 +162,7 @@ func TestFrameworksAgree(t *testing.T) {
 		{name: "HEAD is not GET", method: "HEAD", path: "/healthz", status: 405, allow: "GET"},
 		{name: "encoded slash in id", method: "PUT", path: "/notes/a%2Fb", auth: bearer(all), status: 404, body: noNote},
 		{name: "encoded letter in id", method: "PUT", path: "/notes/%41", auth: bearer(all), status: 404, body: noNote},
-		{name: "encoded id without token", method: "PUT", path: "/notes/%41", status: 401, challenge: bare, body: noToken},
+		{name: "encoded id without token", method: "PUT", path: "/notes/%41", status: 401, challenges: bare, body: noToken},
 		{name: "id too long", method: "DELETE", path: "/notes/" + strings.Repeat("9", 65), auth: bearer(all), status: 404, body: noNote},
 	}
 	for _, tc := range cases {
@@ -166,8 +177,8 @@ func TestFrameworksAgree(t *testing.T) {
 				if a.allow != tc.allow {
 					t.Errorf("%s: Allow = %q, want %q", fw.Name, a.allow, tc.allow)
 				}
-				if a.challenge != tc.challenge || a.challenges > 1 {
-					t.Errorf("%s: WWW-Authenticate = %q (%d fields), want %q", fw.Name, a.challenge, a.challenges, tc.challenge)
+				if !slices.Equal(a.challenges, tc.challenges) {
+					t.Errorf("%s: WWW-Authenticate = %q, want %q", fw.Name, a.challenges, tc.challenges)
 				}
 				if tc.method != http.MethodHead && !authtest.JSONEqual(a.body, []byte(tc.body)) {
 					t.Errorf("%s: body = %s, want %s", fw.Name, a.body, tc.body)
@@ -178,7 +189,7 @@ func TestFrameworksAgree(t *testing.T) {
 			}
 			first := answers[0]
 			for i, a := range answers[1:] {
-				if a.status != first.status || a.challenge != first.challenge || a.contentType != first.contentType ||
+				if a.status != first.status || !slices.Equal(a.challenges, first.challenges) || a.contentType != first.contentType ||
 					a.cacheControl != first.cacheControl || !authtest.JSONEqual(a.body, first.body) {
 					t.Errorf("%s and %s disagree:\n%+v\n%+v", frameworks[0].Name, frameworks[i+1].Name, first, a)
 				}

@@ -75,8 +75,7 @@ func serve(t *testing.T, fw app.Framework, s app.Service) string {
 // answer is what a test compares of a response.
 type answer struct {
 	status       int
-	challenge    string
-	challenges   int
+	challenges   []string // every WWW-Authenticate field, in order
 	contentType  string
 	cacheControl string
 	allow        string
@@ -103,8 +102,7 @@ func call(t *testing.T, method, url string, auth ...string) answer {
 	}
 	return answer{
 		status:       resp.StatusCode,
-		challenge:    resp.Header.Get("WWW-Authenticate"),
-		challenges:   len(resp.Header.Values("WWW-Authenticate")),
+		challenges:   resp.Header.Values("WWW-Authenticate"),
 		contentType:  resp.Header.Get("Content-Type"),
 		cacheControl: resp.Header.Get("Cache-Control"),
 		allow:        resp.Header.Get("Allow"),

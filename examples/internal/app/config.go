@@ -20,6 +20,16 @@ const (
 	EnvAuthorizationURL = "AUTHORIZATION_URL"
 	EnvTokenURL         = "TOKEN_URL"
 	EnvClientID         = "CLIENT_ID"
+	EnvDPoP             = "DPOP"
+)
+
+// The values of DPOP.
+const (
+	// DPoPAllowed accepts DPoP-bound tokens (RFC 9449) beside bearer tokens
+	// without cnf; a bound token is never accepted as a bearer token.
+	DPoPAllowed = "allowed"
+	// DPoPRequired accepts DPoP-bound tokens only.
+	DPoPRequired = "required"
 )
 
 // Defaults of the settings that have one.
@@ -53,6 +63,11 @@ type Config struct {
 	// development issuer (client id: CLIENT_ID, else the first permitted
 	// client id, else DefaultDevClientID).
 	AuthorizationURL, TokenURL, ClientID string
+	// DPoPRequired is true when DPOP is DPoPRequired: only DPoP-bound
+	// tokens are accepted (core.WithDPoPRequired), and a bearer token gets
+	// 401 with the DPoP challenge alone. Default (DPoPAllowed): bearer
+	// tokens without cnf are accepted too.
+	DPoPRequired bool
 }
 
 // ConfigError is a bad setting. Its message is one line naming the variable.
@@ -118,6 +133,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.ClientIDs, err = list(getenv, EnvClientIDs, ""); err != nil {
 		return Config{}, err
 	}
+	switch get(EnvDPoP) {
+	case "", DPoPAllowed:
+	case DPoPRequired:
+		c.DPoPRequired = true
+	default:
+		return Config{}, &ConfigError{EnvDPoP, fmt.Sprintf("%q is neither %q nor %q", get(EnvDPoP), DPoPAllowed, DPoPRequired)}
+	}
 	return c, nil
 }
 
@@ -129,6 +151,9 @@ func (c Config) Options() []core.Option {
 	}
 	if len(c.ClientIDs) > 0 {
 		opts = append(opts, core.WithClientIDs(c.ClientIDs...))
+	}
+	if c.DPoPRequired {
+		opts = append(opts, core.WithDPoPRequired())
 	}
 	return opts
 }

@@ -50,6 +50,13 @@ func TestLoadConfig(t *testing.T) {
 		{name: "token URL over plain http", env: map[string]string{"TOKEN_URL": "http://login.example.com/token"}, wantVar: "TOKEN_URL"},
 		{name: "client id with a space", env: map[string]string{"CLIENT_ID": "notes docs"}, wantVar: "CLIENT_ID"},
 		{name: "client id not ASCII", env: map[string]string{"CLIENT_ID": "notés"}, wantVar: "CLIENT_ID"},
+		{name: "DPoP allowed", env: map[string]string{"DPOP": "allowed"},
+			want: app.Config{Addr: "127.0.0.1:8080", Audiences: []string{"account"}}},
+		{name: "DPoP required", env: map[string]string{"DPOP": " required "},
+			want: app.Config{Addr: "127.0.0.1:8080", Audiences: []string{"account"}, DPoPRequired: true}},
+		{name: "DPoP in another case", env: map[string]string{"DPOP": "Required"}, wantVar: "DPOP"},
+		{name: "DPoP unknown value", env: map[string]string{"DPOP": "true"}, wantVar: "DPOP"},
+		{name: "DPoP off is not a mode", env: map[string]string{"DPOP": "disabled"}, wantVar: "DPOP"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,6 +116,7 @@ func TestCommandConfigErrors(t *testing.T) {
 		{name: "issuer not a URL", env: map[string]string{"ISSUER": "::"}, wantVar: "ISSUER"},
 		{name: "ADDR unparsable", env: map[string]string{"ADDR": "127.0.0.1"}, wantVar: "ADDR"},
 		{name: "bad audiences", env: map[string]string{"PERMITTED_JWT_AUDIENCES": ","}, wantVar: "PERMITTED_JWT_AUDIENCES"},
+		{name: "bad DPoP mode", env: map[string]string{"DPOP": "yes"}, wantVar: "DPOP"},
 	}
 	for _, fw := range frameworks {
 		for _, tc := range tests {

@@ -115,7 +115,7 @@ func (m *Metrics) Hooks() core.Hooks {
 	return core.Hooks{
 		OnVerify: func(i core.VerifyInfo) {
 			if i.Err != nil {
-				m.verifications.WithLabelValues("invalid", core.AsError(i.Err).Reason()).Inc()
+				m.verifications.WithLabelValues("invalid", core.Reason(i.Err)).Inc()
 				return
 			}
 			m.verifications.WithLabelValues("valid", ReasonOK).Inc()

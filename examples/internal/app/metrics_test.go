@@ -249,7 +249,7 @@ func TestMetricsLabelsBounded(t *testing.T) {
 	}
 	reasons := map[string]bool{"ok": true, "other": true, "unguarded": true}
 	for _, err := range sentinels {
-		reasons[core.AsError(err.err).Reason()] = true
+		reasons[core.Reason(err.err)] = true
 	}
 	allowed := map[string]func(string) bool{
 		"route":   func(s string) bool { return routes[s] },
@@ -341,7 +341,7 @@ func TestReason(t *testing.T) {
 	seen := map[string]bool{}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := core.AsError(tc.err).Reason(); got != tc.want {
+			if got := core.Reason(tc.err); got != tc.want {
 				t.Errorf("Reason(%v) = %q, want %q", tc.err, got, tc.want)
 			}
 		})

@@ -106,6 +106,10 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 		cfg.Issuer = dev.URL
 		printDevWarning(stderr, dev.URL)
 	}
+	var dpopURL string
+	if dev != nil {
+		dpopURL = enableDevDPoP(dev, cfg)
+	}
 	metrics := NewMetrics()
 	v, err := core.New(life, append(cfg.Options(), core.WithLogger(log), core.WithHooks(metrics.Hooks()))...)
 	if err != nil {
@@ -142,6 +146,7 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 			return stop(srv, served, fmt.Errorf("development issuer: %w", err))
 		}
 		printDevUsage(stdout, base, docs.Flow(), toks)
+		printDevDPoP(stdout, base, dpopURL)
 	} else {
 		wg.Go(func() {
 			if v.Ready(life) == nil {
