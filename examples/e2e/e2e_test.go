@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/jwksauth/jwksauth/core"
+	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
 	"github.com/jwksauth/jwksauth/examples/internal/apptest"
 )
@@ -322,9 +323,10 @@ func freeAddr(t *testing.T) string {
 
 // answer is what is compared of a response.
 type answer struct {
-	status    int
-	challenge string
-	body      []byte
+	status     int
+	challenge  string   // the WWW-Authenticate fields, joined by " | "
+	challenges []string // every WWW-Authenticate field, in order
+	body       []byte
 }
 
 func (a answer) String() string {
@@ -362,7 +364,8 @@ func call(t *testing.T, method, url, token string) answer {
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
-	return answer{status: resp.StatusCode, challenge: resp.Header.Get("WWW-Authenticate"), body: body}
+	ch := resp.Header.Values("WWW-Authenticate")
+	return answer{status: resp.StatusCode, challenge: strings.Join(ch, " | "), challenges: ch, body: body}
 }
 
 // --- the routes -----------------------------------------------------------
@@ -450,12 +453,14 @@ func errorBody(t *testing.T, got answer) (code, desc string) {
 	return b.Error, b.Description
 }
 
-// wantBareChallenge: 401 without an error code (RFC 6750 §3.1).
+// wantBareChallenge: 401 without an error code (RFC 6750 §3.1), with the
+// Bearer challenge and then the DPoP one (RFC 9449 §7.1: DPoP is accepted
+// by default).
 func wantBareChallenge() func(*testing.T, answer) {
 	return func(t *testing.T, got answer) {
 		t.Helper()
-		if got.status != http.StatusUnauthorized || !regexp.MustCompile(`^Bearer realm="[^"]*"$`).MatchString(got.challenge) {
-			t.Errorf("got %s, want 401 with a bare Bearer challenge", got)
+		if want := authtest.Challenges(""); got.status != http.StatusUnauthorized || !slices.Equal(got.challenges, want) {
+			t.Errorf("got %s, want 401 with the bare challenges %q", got, want)
 		}
 	}
 }
@@ -465,7 +470,7 @@ func wantScope(scope string) func(*testing.T, answer) {
 	return func(t *testing.T, got answer) {
 		t.Helper()
 		want := regexp.MustCompile(`^Bearer realm="[^"]*", error="insufficient_scope", scope="` + regexp.QuoteMeta(scope) + `"$`)
-		if got.status != http.StatusForbidden || !want.MatchString(got.challenge) {
+		if got.status != http.StatusForbidden || len(got.challenges) != 1 || !want.MatchString(got.challenge) {
 			t.Errorf("got %s, want 403 insufficient_scope scope=%q", got, scope)
 		}
 		if code, _ := errorBody(t, got); code != "insufficient_scope" {
@@ -481,8 +486,13 @@ func wantInvalid(about string) func(*testing.T, answer) {
 		if got.status != http.StatusUnauthorized || !strings.Contains(got.challenge, `error="invalid_token"`) {
 			t.Errorf("got %s, want 401 invalid_token", got)
 		}
-		if code, desc := errorBody(t, got); code != "invalid_token" || !strings.Contains(desc, about) {
+		code, desc := errorBody(t, got)
+		if code != "invalid_token" || !strings.Contains(desc, about) {
 			t.Errorf("body %s, want invalid_token about the %s", got.body, about)
+		}
+		// Both challenges, Bearer then DPoP, carry the same error.
+		if want := authtest.Challenges(`, error="invalid_token", error_description="` + desc + `"`); !slices.Equal(got.challenges, want) {
+			t.Errorf("challenges %q, want %q", got.challenges, want)
 		}
 	}
 }
