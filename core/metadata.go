@@ -175,11 +175,13 @@ func (v *Verifier) document() []byte {
 
 // ResourceMetadataPath returns the path at which to serve the Protected
 // Resource Metadata document, "/.well-known/oauth-protected-resource"
-// followed by the resource identifier's path (RFC 9728 §3.1), or "" when
-// WithResource was not given. The adapters' metadata handlers mount it.
+// followed by the resource identifier's path (RFC 9728 §3.1). Without
+// WithResource it is the well-known path alone, where
+// ServeResourceMetadata answers 404. The adapters' metadata handlers
+// mount it.
 func (v *Verifier) ResourceMetadataPath() string {
 	if v == nil || v.cfg.metadataURL == "" {
-		return ""
+		return metadataPath
 	}
 	u, _ := url.Parse(v.cfg.metadataURL)
 	return u.EscapedPath()

@@ -118,7 +118,7 @@ func TestResourceMetadataDocument(t *testing.T) {
 		t.Fatalf("token for the resource: %v", err)
 	}
 	plain := newVerifier(t, iss, core.WithAudiences("x"))
-	if status, _, _ := plain.ServeResourceMetadata("GET"); status != 404 || plain.ResourceMetadataURL() != "" {
+	if status, _, _ := plain.ServeResourceMetadata("GET"); status != 404 || plain.ResourceMetadataURL() != "" || plain.ResourceMetadataPath() != "/.well-known/oauth-protected-resource" {
 		t.Fatalf("without WithResource: %d", status)
 	}
 }

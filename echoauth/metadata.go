@@ -33,9 +33,5 @@ type Router interface {
 // followed by the resource's path. Mount it on the Echo instance, outside
 // any authentication: the document is public.
 func MountResourceMetadata(r Router, v *core.Verifier) {
-	path := v.ResourceMetadataPath()
-	if path == "" { // no WithResource: the well-known path answers 404
-		path = "/.well-known/oauth-protected-resource"
-	}
-	r.Any(path, ResourceMetadata(v))
+	r.Any(v.ResourceMetadataPath(), ResourceMetadata(v))
 }

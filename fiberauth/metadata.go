@@ -27,9 +27,5 @@ func ResourceMetadata(v *core.Verifier) fiber.Handler {
 // followed by the resource's path. Mount it on the app, outside any
 // authentication: the document is public.
 func MountResourceMetadata(r fiber.Router, v *core.Verifier) {
-	path := v.ResourceMetadataPath()
-	if path == "" { // no WithResource: the well-known path answers 404
-		path = "/.well-known/oauth-protected-resource"
-	}
-	r.All(path, ResourceMetadata(v))
+	r.All(v.ResourceMetadataPath(), ResourceMetadata(v))
 }

@@ -26,9 +26,5 @@ func ResourceMetadata(v *core.Verifier) gin.HandlerFunc {
 // followed by the resource's path. Mount it on the engine (or a group at
 // "/"), outside any authentication: the document is public.
 func MountResourceMetadata(r gin.IRoutes, v *core.Verifier) {
-	path := v.ResourceMetadataPath()
-	if path == "" { // no WithResource: the well-known path answers 404
-		path = "/.well-known/oauth-protected-resource"
-	}
-	r.Any(path, ResourceMetadata(v))
+	r.Any(v.ResourceMetadataPath(), ResourceMetadata(v))
 }
