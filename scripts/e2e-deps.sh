@@ -26,7 +26,7 @@ unavailable() {
 
 # npm ci writes node_modules/.package-lock.json: older than the lockfile
 # means the lockfile changed since.
-if [ -f node_modules/oidc-provider/package.json ] && [ -f node_modules/.package-lock.json ] &&
+if [ -f node_modules/oidc-provider/package.json ] && [ -f node_modules/oauth4webapi/package.json ] && [ -f node_modules/@modelcontextprotocol/sdk/package.json ] && [ -f node_modules/.package-lock.json ] &&
 	[ ! package-lock.json -nt node_modules/.package-lock.json ]; then
 	exit 0
 fi
