@@ -49,3 +49,22 @@ func TestNormalizeURI(t *testing.T) {
 		})
 	}
 }
+
+// FuzzNormalizeURI: normalizeURI must not panic, and its normal form is a
+// fixed point (RFC 3986 §6.2.2), so that a client's htu and the request URI
+// compare equal however either was spelled.
+func FuzzNormalizeURI(f *testing.F) {
+	for _, s := range []string{"https://api.example.com/notes", "HTTPS://H:0443/a/%2e%2E/b%7e?q#f", "http://[::1]:80/a b/é/../", "https://h/100%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, ok := normalizeURI(s)
+		if !ok {
+			return
+		}
+		again, ok := normalizeURI(n)
+		if !ok || again != n {
+			t.Fatalf("normalizeURI(%q) = %q, but normalizeURI(%q) = %q, %v", s, n, n, again, ok)
+		}
+	})
+}
