@@ -3,9 +3,11 @@ package bench_test
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -71,6 +73,146 @@ func BenchmarkFloor(b *testing.B) {
 		}
 		m.report(b)
 	})
+	// es256 is one DPoP proof's signature alone, the least a DPoP request
+	// whose token is a cache hit must verify (RFC 9449 §4.3).
+	b.Run("es256", func(b *testing.B) {
+		f := benchFixture(b)
+		key, ok := f.DPoPKey.Signer.Public().(*ecdsa.PublicKey)
+		if !ok {
+			b.Fatal("the proof key is not ECDSA")
+		}
+		proofs, err := f.Proofs(1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		signed, sig := splitJWS(b, proofs[0])
+		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+		b.ReportAllocs()
+		m := startCPU()
+		for b.Loop() {
+			sum := sha256.Sum256(signed)
+			if !ecdsa.Verify(key, sum[:], r, s) {
+				b.Fatal("proof signature")
+			}
+		}
+		m.report(b)
+	})
+	// rs256+es256 adds what a DPoP request must verify beside the token:
+	// one ES256 proof signature (SHA-256 and ecdsa.Verify), key and
+	// signature decoded (RFC 9449 §4.3).
+	b.Run("rs256+es256", func(b *testing.B) {
+		f := benchFixture(b)
+		pub, ok := f.Issuer.SigningKey().Signer.Public().(*rsa.PublicKey)
+		proofKey, ok2 := f.DPoPKey.Signer.Public().(*ecdsa.PublicKey)
+		if !ok || !ok2 {
+			b.Fatal("the fixture's keys are not RSA and ECDSA")
+		}
+		signed, sig := splitJWS(b, f.Token)
+		proofs, err := f.Proofs(1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		proofSigned, proofSig := splitJWS(b, proofs[0])
+		r, s := new(big.Int).SetBytes(proofSig[:32]), new(big.Int).SetBytes(proofSig[32:])
+		b.ReportAllocs()
+		m := startCPU()
+		for b.Loop() {
+			sum := sha256.Sum256(signed)
+			if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
+				b.Fatal(err)
+			}
+			psum := sha256.Sum256(proofSigned)
+			if !ecdsa.Verify(proofKey, psum[:], r, s) {
+				b.Fatal("proof signature")
+			}
+		}
+		m.report(b)
+	})
+}
+
+// splitJWS returns a compact JWS's signing input and decoded signature.
+func splitJWS(b *testing.B, jws string) (signed, sig []byte) {
+	b.Helper()
+	i := strings.LastIndexByte(jws, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(jws[i+1:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []byte(jws[:i]), sig
+}
+
+// proofFeed hands out fresh DPoP proofs, minting them in batches with the
+// timer stopped: a proof is single-use, and making one (an ES256
+// signature) is the client's work, not the server's.
+type proofFeed struct {
+	f      *bench.Fixture
+	batch  []string
+	timing bool
+}
+
+func (p *proofFeed) next(b *testing.B) string {
+	if len(p.batch) == 0 {
+		if p.timing {
+			b.StopTimer()
+		}
+		var err error
+		if p.batch, err = p.f.Proofs(512); err != nil {
+			b.Fatal(err)
+		}
+		if p.timing {
+			b.StartTimer()
+		}
+	}
+	proof := p.batch[0]
+	p.batch = p.batch[1:]
+	return proof
+}
+
+// serveHTTPDPoP drives h serially with the DPoP-bound token and a fresh
+// proof for every request. It loops over b.N rather than b.Loop, so that
+// the proof batches are made with the timer stopped.
+func serveHTTPDPoP(b *testing.B, h http.Handler, f *bench.Fixture) {
+	r := newRequest("")
+	r.Host = bench.DPoPHost
+	r.Header.Set("Authorization", "DPoP "+f.DPoPToken)
+	proof := []string{""}
+	r.Header["Dpop"] = proof
+	w := &okWriter{h: http.Header{}}
+	feed := &proofFeed{f: f}
+	serve := func() int { proof[0] = feed.next(b); w.reset(); h.ServeHTTP(w, r); return w.status }
+	warm(b, serve)
+	feed.timing = true
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if st := serve(); st != http.StatusOK {
+			b.Fatalf("status %d", st)
+		}
+	}
+}
+
+// serveFiberDPoP is serveHTTPDPoP for Fiber.
+func serveFiberDPoP(b *testing.B, app *fiber.App, f *bench.Fixture) {
+	h := app.Handler()
+	rc := newRequestCtx("")
+	rc.Request.Header.SetHost(bench.DPoPHost)
+	rc.Request.Header.Set(fasthttp.HeaderAuthorization, "DPoP "+f.DPoPToken)
+	feed := &proofFeed{f: f}
+	serve := func() int {
+		rc.Request.Header.Set("DPoP", feed.next(b))
+		next(rc)
+		h(rc)
+		return fiberStatus(rc)
+	}
+	warm(b, serve)
+	feed.timing = true
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if st := serve(); st != http.StatusOK {
+			b.Fatalf("status %d", st)
+		}
+	}
 }
 
 // BenchmarkHitParts measures two parts of the least a cache hit can cost
@@ -296,6 +438,10 @@ func benchHTTP(b *testing.B, rows []string, build func(context.Context, *bench.F
 			if err != nil {
 				b.Fatal(err)
 			}
+			if strings.HasPrefix(row, "jwksauth-dpop") {
+				serveHTTPDPoP(b, h, f)
+				return
+			}
 			serveHTTP(b, h, f.Token)
 		})
 	}
@@ -317,6 +463,10 @@ func BenchmarkFiber(b *testing.B) {
 			app, err := bench.NewFiber(b.Context(), f, row)
 			if err != nil {
 				b.Fatal(err)
+			}
+			if strings.HasPrefix(row, "jwksauth-dpop") {
+				serveFiberDPoP(b, app, f)
+				return
 			}
 			serveFiber(b, app, f.Token)
 		})

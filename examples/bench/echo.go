@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 	echojwt "github.com/labstack/echo-jwt/v4"
@@ -14,7 +15,7 @@ import (
 )
 
 // EchoRows are the rows of BenchmarkEcho, in order.
-var EchoRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "jwksauth-3issuers", "echo-jwt"}
+var EchoRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "jwksauth-3issuers", "jwksauth-dpop", "jwksauth-dpop-nocache", "echo-jwt"}
 
 // NewEcho returns an Echo server serving GET Path for the row: the same
 // handler behind each row's verification and scope check. Verifiers and
@@ -43,8 +44,8 @@ func NewEcho(ctx context.Context, f *Fixture, row string) (http.Handler, error) 
 				return next(c)
 			}
 		})
-	case "jwksauth", "jwksauth-nocache":
-		v, err := newVerifier(ctx, f, row == "jwksauth")
+	case "jwksauth", "jwksauth-nocache", "jwksauth-dpop", "jwksauth-dpop-nocache":
+		v, err := newVerifier(ctx, f, !strings.HasSuffix(row, "-nocache"))
 		if err != nil {
 			return nil, err
 		}

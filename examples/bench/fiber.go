@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	jwtware "github.com/gofiber/contrib/jwt"
 	"github.com/gofiber/fiber/v2"
@@ -13,7 +14,7 @@ import (
 )
 
 // FiberRows are the rows of BenchmarkFiber, in order.
-var FiberRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "jwksauth-3issuers", "jwtware"}
+var FiberRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "jwksauth-3issuers", "jwksauth-dpop", "jwksauth-dpop-nocache", "jwtware"}
 
 // NewFiber returns a Fiber app serving GET Path for the row: the same
 // handler behind each row's verification and scope check. Drive it
@@ -41,8 +42,8 @@ func NewFiber(ctx context.Context, f *Fixture, row string) (*fiber.App, error) {
 			c.SetUserContext(core.WithPrincipal(c.UserContext(), p))
 			return c.Next()
 		}, ok)
-	case "jwksauth", "jwksauth-nocache":
-		v, err := newVerifier(ctx, f, row == "jwksauth")
+	case "jwksauth", "jwksauth-nocache", "jwksauth-dpop", "jwksauth-dpop-nocache":
+		v, err := newVerifier(ctx, f, !strings.HasSuffix(row, "-nocache"))
 		if err != nil {
 			return nil, err
 		}

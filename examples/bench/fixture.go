@@ -17,6 +17,10 @@ const (
 	RequiredScope = "example:note:read"
 	// Audience is the audience every row requires.
 	Audience = authtest.DefaultAudience
+	// DPoPHost is the Host of the DPoP rows' requests, and DPoPURL the URL
+	// their proofs are made for (RFC 9449 §4.2 htu).
+	DPoPHost = "bench.example"
+	DPoPURL  = "http://" + DPoPHost + Path
 )
 
 // Fixture is the in-process provider and the tokens of a benchmark run.
@@ -30,6 +34,11 @@ type Fixture struct {
 	// None of them would pass a verifier that skipped the signature, the
 	// expiry, the issuer, the audience or the scope check.
 	Refused map[string]string
+	// DPoPKey is the client's ES256 proof key, and DPoPToken the Token's
+	// claims bound to it (cnf.jkt, RFC 9449 §6), sent as
+	// "Authorization: DPoP" by the DPoP rows with a fresh proof each time.
+	DPoPKey   *authtest.Key
+	DPoPToken string
 }
 
 // Refusal names, the keys of Fixture.Refused.
@@ -77,6 +86,12 @@ func (f *Fixture) mint() error {
 	iss := f.Issuer
 	var err error
 	if f.Token, err = iss.Mint(claims(nil)); err != nil {
+		return err
+	}
+	if f.DPoPKey, err = authtest.NewKey("ES256"); err != nil {
+		return err
+	}
+	if f.DPoPToken, err = iss.Mint(claims(nil), authtest.BoundTo(f.DPoPKey)); err != nil {
 		return err
 	}
 	stranger, err := authtest.NewKey("RS256")
@@ -132,4 +147,18 @@ func tamper(good string, iss *authtest.Issuer) (string, error) {
 		return "", err
 	}
 	return signed + sig, nil
+}
+
+// Proofs returns n fresh DPoP proofs of DPoPKey for GET DPoPURL with
+// DPoPToken, each with its own jti: a proof is accepted once.
+func (f *Fixture) Proofs(n int) ([]string, error) {
+	out := make([]string, n)
+	for i := range out {
+		p, err := authtest.Proof(f.DPoPKey, "GET", DPoPURL, f.DPoPToken)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
 }

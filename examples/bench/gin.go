@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -13,7 +14,7 @@ import (
 )
 
 // GinRows are the rows of BenchmarkGin, in order.
-var GinRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "jwksauth-3issuers", "auth0", "golang-jwt"}
+var GinRows = []string{"bare", HitFloor, "jwksauth", "jwksauth-nocache", "jwksauth-3issuers", "jwksauth-dpop", "jwksauth-dpop-nocache", "auth0", "golang-jwt"}
 
 // NewGin returns a Gin engine serving GET Path for the row: the same
 // handler behind each row's verification and scope check. Verifiers and
@@ -40,8 +41,8 @@ func NewGin(ctx context.Context, f *Fixture, row string) (http.Handler, error) {
 			c.Request = c.Request.WithContext(core.WithPrincipal(c.Request.Context(), p))
 			c.Next()
 		}, ok)
-	case "jwksauth", "jwksauth-nocache":
-		v, err := newVerifier(ctx, f, row == "jwksauth")
+	case "jwksauth", "jwksauth-nocache", "jwksauth-dpop", "jwksauth-dpop-nocache":
+		v, err := newVerifier(ctx, f, !strings.HasSuffix(row, "-nocache"))
 		if err != nil {
 			return nil, err
 		}

@@ -164,7 +164,7 @@ func parseClaims(payload []byte) (claims, error) {
 		}
 		*f.dst = s
 	}
-	_, cl.hasAth = o["ath"]
+	_, cl.hasAth = o.raw("ath")
 	iat, present, ok := o.num("iat")
 	switch {
 	case !ok:

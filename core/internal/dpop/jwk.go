@@ -68,7 +68,7 @@ func parseJWK(raw []byte) (*publicKey, error) {
 		return nil, err
 	}
 	for _, m := range privateMembers {
-		if _, ok := o[m]; ok {
+		if _, ok := o.raw(m); ok {
 			return nil, ErrPrivateKey
 		}
 	}

@@ -61,7 +61,7 @@ func parseHeader(seg string) (header, error) {
 	if err != nil {
 		return h, err
 	}
-	if _, ok := o["crit"]; ok {
+	if _, ok := o.raw("crit"); ok {
 		// RFC 7515 §4.1.11: this checker understands no extension.
 		return h, ErrUnsupportedHeader
 	}
@@ -71,11 +71,11 @@ func parseHeader(seg string) (header, error) {
 		return h, ErrMalformed
 	}
 	h.typ, h.alg = typ, alg
-	if jwk, ok := o["jwk"]; ok {
+	if jwk, ok := o.raw("jwk"); ok {
 		if jwk[0] != '{' {
 			return h, ErrKeyInvalid
 		}
-		h.jwk = jwk
+		h.jwk = []byte(jwk)
 	}
 	return h, nil
 }

@@ -1,7 +1,6 @@
 package dpop
 
 import (
-	"container/heap"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -140,7 +139,7 @@ func (s *MemoryStore) FirstSeen(ctx context.Context, key string, ttl time.Durati
 	}
 	exp := now + int64(ttl)
 	sh.keys[key] = exp
-	heap.Push(&sh.expiries, expiry{at: exp, key: key})
+	sh.expiries.push(expiry{at: exp, key: key})
 	sh.bytes += cost
 	return true, nil
 }
@@ -160,7 +159,7 @@ func (s *MemoryStore) Len() int {
 // evict drops the keys whose expiry is not after now.
 func (sh *shard) evict(now int64) {
 	for len(sh.expiries) > 0 && sh.expiries[0].at <= now {
-		e := heap.Pop(&sh.expiries).(expiry)
+		e := sh.expiries.pop()
 		delete(sh.keys, e.key)
 		sh.bytes -= int64(len(e.key)) + entryOverhead
 	}
@@ -171,17 +170,45 @@ type expiry struct {
 	key string
 }
 
-// expiryHeap is a min-heap of expiries (container/heap).
+// expiryHeap is a min-heap of expiries by time. It is written out rather
+// than used through container/heap, whose Push and Pop take and return
+// any: boxing an expiry would allocate on every recorded proof.
 type expiryHeap []expiry
 
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].at < h[j].at }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
-func (h *expiryHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = expiry{}
-	*h = old[:len(old)-1]
-	return e
+func (h *expiryHeap) push(e expiry) {
+	*h = append(*h, e)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if q[parent].at <= q[i].at {
+			break
+		}
+		q[parent], q[i] = q[i], q[parent]
+		i = parent
+	}
+}
+
+// pop removes and returns the earliest expiry; h is not empty.
+func (h *expiryHeap) pop() expiry {
+	q := *h
+	top, n := q[0], len(q)-1
+	q[0] = q[n]
+	q[n] = expiry{} // drop the key's reference
+	q = q[:n]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < n && q[l].at < q[least].at {
+			least = l
+		}
+		if r < n && q[r].at < q[least].at {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		q[i], q[least] = q[least], q[i]
+		i = least
+	}
+	*h = q
+	return top
 }
