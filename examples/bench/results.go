@@ -222,6 +222,22 @@ const (
 	// TargetParallel is the least throughput gain of the parallel rows over
 	// the serial ones (2 cores).
 	TargetParallel = 1.7
+	// TargetDPoPNoCache is the most jwksauth-dpop-nocache may cost, as a
+	// ratio to FloorDPoPName (the token's and the proof's signatures).
+	TargetDPoPNoCache = 1.20
+	// TargetDPoPCache is the most jwksauth-dpop (token cache hit, proof
+	// verified) may cost, as a ratio to FloorProofName (the proof's
+	// signature alone).
+	TargetDPoPCache = 1.15
+	// TargetIssuers is the most jwksauth-3issuers (a token of the third of
+	// three issuers) may cost, as a ratio to the single-issuer jwksauth row.
+	TargetIssuers = 1.03
+)
+
+// The floors of the DPoP rows.
+const (
+	FloorDPoPName  = "BenchmarkFloor/rs256+es256"
+	FloorProofName = "BenchmarkFloor/es256"
 )
 
 // FloorName is the benchmark every framework row is compared with.
@@ -266,6 +282,8 @@ func Report(w io.Writer, rs Results) (missed int, err error) {
 		rp.noCacheTargets(fw, rows)
 		rp.cacheTargets(fw)
 		rp.parallelTargets(fw)
+		rp.dpopTargets(fw)
+		rp.issuersTargets(fw)
 	}
 	rp.coreRows(summary)
 	return rp.missed, rp.p.err
@@ -378,6 +396,35 @@ func (rp *report) parallelTargets(fw string) {
 			rp.p.printf("       given %.2f CPUs (serial %.2f); CPU time per request %.2f× serial's (1.00: no contention)\n",
 				par.CPUs, ser.CPUs, c)
 		}
+	}
+}
+
+// dpopTargets judges framework fw's DPoP rows against their floors: a
+// fresh proof verified on every request, with and without a token cache
+// hit.
+func (rp *report) dpopTargets(fw string) {
+	for _, t := range []struct {
+		row, floor string
+		target     float64
+	}{
+		{"jwksauth-dpop-nocache", FloorDPoPName, TargetDPoPNoCache},
+		{"jwksauth-dpop", FloorProofName, TargetDPoPCache},
+	} {
+		name := fw + "/" + t.row
+		if _, ok := rp.byName[name]; !ok {
+			continue
+		}
+		if ratio, n := rp.rs.Paired(name, t.floor, wallRatio); n > 0 {
+			rp.verdict(ratio <= t.target, "%s %.3f× %s (target ≤ %.2f×)", t.row, ratio, strings.TrimPrefix(t.floor, "Benchmark"), t.target)
+		}
+	}
+}
+
+// issuersTargets judges framework fw's three-issuer row against its
+// single-issuer row, both on the cached path.
+func (rp *report) issuersTargets(fw string) {
+	if ratio, n := rp.rs.Paired(fw+"/jwksauth-3issuers", fw+"/jwksauth", wallRatio); n > 0 {
+		rp.verdict(ratio <= TargetIssuers, "jwksauth-3issuers %.3f× jwksauth (target ≤ %.2f×)", ratio, TargetIssuers)
 	}
 }
 
