@@ -57,36 +57,45 @@ func NewEcho(ctx context.Context, f *Fixture, row string) (http.Handler, error) 
 		}
 		e.GET(Path, ok, echoauth.RequireScopes(v, RequiredScope))
 	case "echo-jwt":
-		g, err := newGolangJWT(ctx, f)
+		mws, err := newEchoJWT(ctx, f)
 		if err != nil {
 			return nil, err
 		}
-		// echo-jwt's default parser applies no issuer, audience or
-		// required-exp check: its ParseTokenFunc hook takes a parser that does.
-		mw, err := echojwt.Config{
-			KeyFunc: g.keys.Keyfunc,
-			ParseTokenFunc: func(_ echo.Context, auth string) (any, error) {
-				return g.parser.ParseWithClaims(auth, &scopeClaims{}, g.keys.Keyfunc)
-			},
-		}.ToMiddleware()
-		if err != nil {
-			return nil, err
-		}
-		scope := func(next echo.HandlerFunc) echo.HandlerFunc {
-			return func(c echo.Context) error {
-				tok, ok := c.Get("user").(*jwt.Token)
-				if !ok {
-					return echo.ErrUnauthorized
-				}
-				if claims, ok := tok.Claims.(*scopeClaims); !ok || !hasScope(claims.Scope) {
-					return echo.NewHTTPError(http.StatusForbidden)
-				}
-				return next(c)
-			}
-		}
-		e.GET(Path, ok, mw, scope)
+		e.GET(Path, ok, mws...)
 	default:
 		return nil, fmt.Errorf("bench: no Echo row %q", row)
 	}
 	return e, nil
+}
+
+// newEchoJWT is the row "echo-jwt": echo-jwt v4 over keyfunc, and a scope
+// check after it. echo-jwt's default parser applies no issuer, audience or
+// required-exp check: its ParseTokenFunc hook takes a parser that does.
+func newEchoJWT(ctx context.Context, f *Fixture) ([]echo.MiddlewareFunc, error) {
+	g, err := newGolangJWT(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	mw, err := echojwt.Config{
+		KeyFunc: g.keys.Keyfunc,
+		ParseTokenFunc: func(_ echo.Context, auth string) (any, error) {
+			return g.parser.ParseWithClaims(auth, &scopeClaims{}, g.keys.Keyfunc)
+		},
+	}.ToMiddleware()
+	if err != nil {
+		return nil, err
+	}
+	scope := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			tok, ok := c.Get("user").(*jwt.Token)
+			if !ok {
+				return echo.ErrUnauthorized
+			}
+			if claims, ok := tok.Claims.(*scopeClaims); !ok || !hasScope(claims.Scope) {
+				return echo.NewHTTPError(http.StatusForbidden)
+			}
+			return next(c)
+		}
+	}
+	return []echo.MiddlewareFunc{mw, scope}, nil
 }
