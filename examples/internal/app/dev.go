@@ -78,7 +78,7 @@ func printDevWarning(w io.Writer, issuerURL string) {
 // printDevUsage prints the docs' URL first, then the tokens as shell
 // exports and curl lines against base (the app's URL), each followed by
 // the status it gets.
-func printDevUsage(w io.Writer, base string, flow *OAuthFlow, toks []DevToken) {
+func printDevUsage(w io.Writer, base string, flow *OAuthFlow, toks []DevToken, dpopRequired bool) {
 	fmt.Fprintf(w, "Interactive docs: %s%s\n", base, DocsPath)
 	if flow != nil {
 		fmt.Fprintf(w, "  Authorize logs in at the development issuer as client %s: pick the scopes, Approve, then Try it out.\n", flow.ClientID)
@@ -99,10 +99,15 @@ func printDevUsage(w io.Writer, base string, flow *OAuthFlow, toks []DevToken) {
 			line += " -X " + c.method
 		}
 		line += " " + base + c.path
+		status, note := c.status, c.note
 		if c.token != "" {
 			line += ` -H "Authorization: Bearer $` + c.token + `"`
+			if dpopRequired {
+				// The same token, refused: DPOP=required takes no bearer token.
+				status, note = 401, "DPOP=required refuses bearer tokens: see the DPoP lines below"
+			}
 		}
-		fmt.Fprintf(w, "%s  # %d %s\n", line, c.status, c.note)
+		fmt.Fprintf(w, "%s  # %d %s\n", line, status, note)
 	}
 	fmt.Fprintln(w)
 }

@@ -2,12 +2,14 @@ package app_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,6 +129,26 @@ func TestDevelopmentModeDPoP(t *testing.T) {
 					bearer := exportLine.FindStringSubmatch(stdout.String())
 					if bearer == nil {
 						t.Fatalf("no printed bearer token:\n%s", stdout.String())
+					}
+					// Every printed curl line gets the status it promises
+					// under DPOP=required too.
+					tokens := map[string]string{}
+					for _, m := range exportLine.FindAllStringSubmatch(stdout.String(), -1) {
+						tokens[m[1]] = m[2]
+					}
+					lines := curlLine.FindAllStringSubmatch(stdout.String(), -1)
+					if len(lines) == 0 {
+						t.Fatalf("no printed curl line:\n%s", stdout.String())
+					}
+					for _, m := range lines {
+						method, status := cmp.Or(m[1], "GET"), m[4]
+						var auth []string
+						if m[3] != "" {
+							auth = []string{"Bearer " + tokens[m[3]]}
+						}
+						if a := call(t, method, m[2], auth...); strconv.Itoa(a.status) != status {
+							t.Errorf("printed %s %s with $%s: status %d, printed %s", method, m[2], m[3], a.status, status)
+						}
 					}
 					a := dpopCall(t, "GET", notes, "Bearer", bearer[2], "")
 					want := []string{`DPoP realm="api", ` + authtest.DPoPAlgs + `, error="invalid_token", error_description="a DPoP-bound access token is required"`}

@@ -145,7 +145,7 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 		if err != nil && ctx.Err() == nil {
 			return stop(srv, served, fmt.Errorf("development issuer: %w", err))
 		}
-		printDevUsage(stdout, base, docs.Flow(), toks)
+		printDevUsage(stdout, base, docs.Flow(), toks, cfg.DPoPRequired)
 		printDevDPoP(stdout, base, dpopURL)
 	} else {
 		wg.Go(func() {
