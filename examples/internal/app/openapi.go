@@ -164,7 +164,9 @@ func errorResponse(description string, example core.Error, headers ...string) ma
 	return r
 }
 
-func components(flow *OAuthFlow, scheme, realm string) map[string]any {
+// securitySchemes is the OAuth2 authorization-code scheme when flow is
+// known, else a bearer scheme to paste a token into.
+func securitySchemes(flow *OAuthFlow, scheme string) map[string]any {
 	schemes := map[string]any{}
 	if flow != nil {
 		scopes := map[string]string{}
@@ -188,6 +190,11 @@ func components(flow *OAuthFlow, scheme, realm string) map[string]any {
 				"URLs are known: set AUTHORIZATION_URL and TOKEN_URL, or an ISSUER whose discovery document lists them.)",
 		}
 	}
+	return schemes
+}
+
+func components(flow *OAuthFlow, scheme, realm string) map[string]any {
+	schemes := securitySchemes(flow, scheme)
 	str := map[string]any{"type": "string"}
 	challenge := func(code, extra string) string {
 		s := `Bearer realm="` + realm + `"`
@@ -215,9 +222,11 @@ func components(flow *OAuthFlow, scheme, realm string) map[string]any {
 		},
 		"headers": map[string]any{
 			"WWW-Authenticate": map[string]any{
-				"description": "The RFC 6750 challenge: error and, on 403, the required scopes",
-				"schema":      str,
-				"example":     challenge("insufficient_scope", `, scope="`+ScopeCreate+`"`),
+				"description": "The RFC 6750 challenge: error and, on 403, the required scopes. While DPoP is " +
+					"accepted, a 401 carries a second field, the RFC 9449 DPoP challenge with its algs (under " +
+					"DPOP=required the DPoP one alone), and a 403 the challenge of the scheme the token came with",
+				"schema":  str,
+				"example": challenge("insufficient_scope", `, scope="`+ScopeCreate+`"`),
 			},
 			"Retry-After": map[string]any{"description": "Seconds to wait before trying again", "schema": map[string]any{"type": "integer"}},
 		},
