@@ -5,6 +5,8 @@
 //   * four client_credentials clients, one per JWS algorithm;
 //   * JWT access tokens for the resource urn:jwksauth:notes (the default resource);
 //   * loopback-only POST /__rotate and GET /__kids for key-rotation tests.
+//   * DPoP-bound tokens (RFC 9449), and tokens of client-mtls bound to the client
+//     certificate of the RFC 9440 Client-Cert header (RFC 8705).
 //
 // Usage: node server.mjs --port 0     (or PORT=0 node server.mjs)
 // Prints exactly one stdout line once listening: "READY http://127.0.0.1:<port>".
