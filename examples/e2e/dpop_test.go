@@ -47,8 +47,8 @@ var dpopKeys = []struct{ client, alg string }{
 // DPoP-bound tokens (RFC 9449) that oauth4webapi got from oidc-provider by
 // client credentials, with proofs oauth4webapi made: a fresh proof is
 // served, a missing scope is 403 with the DPoP challenge, a replayed proof
-// and proofs for another URL or method are refused, and so is the bound
-// token sent as a bearer token; under DPOP=required a plain bearer token is
+// and proofs for another URL or method or by another key are refused, and
+// so is the bound token sent as a bearer token; under DPOP=required a plain bearer token is
 // refused with the DPoP challenge alone. The three frameworks must agree.
 func TestDPoP(t *testing.T) {
 	start := time.Now()
@@ -121,7 +121,17 @@ func TestDPoP(t *testing.T) {
 					})
 				}
 
-				key := mode + "/" + k.alg + "/bound token as bearer"
+				key := mode + "/" + k.alg + "/proof by another key"
+				t.Run(mode+"/"+fw.Name+"/"+k.alg+"/proof by another key", func(t *testing.T) {
+					// A valid proof for this token and request, by the key
+					// of the other token: cnf.jkt is not its thumbprint.
+					other := bound[(i+1)%len(bound)]
+					got := send(t, httpClient, http.MethodGet, notes, dc.proofFor(t, other, tok.token, http.MethodGet, notes))
+					checkRefusal(t, got, dpopOnly(authtest.Challenges(`, error="invalid_token", error_description="the DPoP proof key does not match the access token"`)))
+					answers[key] = append(answers[key], got)
+				})
+
+				key = mode + "/" + k.alg + "/bound token as bearer"
 				t.Run(mode+"/"+fw.Name+"/"+k.alg+"/bound token as bearer", func(t *testing.T) {
 					// RFC 9449 §7.2: no downgrade to bearer, with or without
 					// the proof beside it.
@@ -331,9 +341,15 @@ func (c *dpopClient) token(t *testing.T, client, scope, alg string) boundToken {
 // with tok for method and url.
 func (c *dpopClient) proof(t *testing.T, tok boundToken, method, url string) http.Header {
 	t.Helper()
+	return c.proofFor(t, tok, tok.token, method, url)
+}
+
+// proofFor is proof under tok's key for another access token.
+func (c *dpopClient) proofFor(t *testing.T, key boundToken, token, method, url string) http.Header {
+	t.Helper()
 	var out struct{ Authorization, DPoP string }
-	c.do(t, map[string]any{"op": "proof", "id": tok.id, "method": method, "url": url}, &out)
-	if out.Authorization != "DPoP "+tok.token || out.DPoP == "" {
+	c.do(t, map[string]any{"op": "proof", "id": key.id, "method": method, "url": url, "token": token}, &out)
+	if out.Authorization != "DPoP "+token || out.DPoP == "" {
 		t.Fatalf("proof headers %+v", out)
 	}
 	return http.Header{"Authorization": {out.Authorization}, "Dpop": {out.DPoP}}

@@ -8,9 +8,10 @@
 //   {"op":"token","client":"client-es256","scope":"…","alg":"ES256"}
 //     -> {"id":1,"access_token":"…","token_type":"DPoP","jkt":"…"}
 //        a DPoP-bound token by client credentials, under a new key of alg
-//   {"op":"proof","id":1,"method":"GET","url":"http://…/notes"}
+//   {"op":"proof","id":1,"method":"GET","url":"http://…/notes","token"?:"…"}
 //     -> {"authorization":"DPoP …","dpop":"…"}
-//        the headers oauth4webapi sends with that token to that request
+//        the headers oauth4webapi sends with that token (or with the given
+//        one, still under token 1's key) to that request
 //
 // A failure answers {"error":"…"} and is logged on stderr.
 import { createInterface } from 'node:readline';
@@ -53,7 +54,7 @@ async function token({ client: clientID, scope, alg = 'ES256' }) {
 
 // proof runs oauth4webapi's protectedResourceRequest with a fetch that keeps
 // the headers the library made and sends nothing.
-async function proof({ id, method, url }) {
+async function proof({ id, method, url, token: accessToken }) {
   const s = sessions.get(id);
   if (!s) throw new Error(`no token ${id}`);
   let sent;
@@ -61,7 +62,7 @@ async function proof({ id, method, url }) {
     sent = init.headers;
     return new Response(null, { status: 204 });
   };
-  await oauth.protectedResourceRequest(s.accessToken, method, new URL(url), undefined, undefined,
+  await oauth.protectedResourceRequest(accessToken ?? s.accessToken, method, new URL(url), undefined, undefined,
     { DPoP: s.handle, [oauth.customFetch]: keep, ...insecure });
   return { authorization: sent.authorization, dpop: sent.dpop };
 }
