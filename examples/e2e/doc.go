@@ -4,6 +4,9 @@
 // ES256, EdDSA), and the three example apps, started through their
 // environment-configured entry point, answer over real HTTP. The tests
 // include a key rotation in the middle of the run.
+// They also cover sender-constrained tokens: DPoP-bound tokens (RFC 9449)
+// that oauth4webapi gets from the provider and makes proofs for, and
+// tokens bound to a client certificate (RFC 8705), served over TLS.
 //
 // The provider needs node and oidcprovider/node_modules (`make e2e-deps`
 // runs npm ci). Without them the tests are skipped (`make test` lists the

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -263,12 +264,19 @@ type runningApp struct {
 // would, against the provider, and waits until it has loaded the keys.
 func startApp(t *testing.T, fw app.Framework, issuer string) *runningApp {
 	t.Helper()
+	return startAppEnv(t, fw, issuer, nil)
+}
+
+// startAppEnv is startApp with more environment variables, such as DPOP.
+func startAppEnv(t *testing.T, fw app.Framework, issuer string, extra map[string]string) *runningApp {
+	t.Helper()
 	addr := freeAddr(t)
 	env := map[string]string{
 		app.EnvAddr:      addr,
 		app.EnvIssuer:    issuer,
 		app.EnvAudiences: audience,
 	}
+	maps.Copy(env, extra)
 	var stdout, stderr apptest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

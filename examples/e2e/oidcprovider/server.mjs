@@ -5,12 +5,14 @@
 //   * four client_credentials clients, one per JWS algorithm;
 //   * JWT access tokens for the resource urn:jwksauth:notes (the default resource);
 //   * loopback-only POST /__rotate and GET /__kids for key-rotation tests.
+//   * DPoP-bound tokens (RFC 9449), and tokens of client-mtls bound to the client
+//     certificate of the RFC 9440 Client-Cert header (RFC 8705).
 //
 // Usage: node server.mjs --port 0     (or PORT=0 node server.mjs)
 // Prints exactly one stdout line once listening: "READY http://127.0.0.1:<port>".
 // Every other diagnostic goes to stderr.
 
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import process from 'node:process';
 
@@ -42,7 +44,10 @@ const CLIENT_ALGS = {
   'client-ps256': 'PS256',
   'client-es256': 'ES256',
   'client-eddsa': 'EdDSA',
+  // Its tokens are bound to the client certificate of the token request.
+  'client-mtls': 'ES256',
 };
+const MTLS_CLIENT = 'client-mtls';
 
 function log(...args) {
   console.error('[oidcprovider]', ...args);
@@ -181,7 +186,16 @@ const clients = Object.entries(CLIENT_ALGS).map(([clientId]) => ({
   // the form body (client_secret_post) for such clients as well.
   token_endpoint_auth_method: 'client_secret_basic',
   scope: SCOPES.join(' '),
+  ...(clientId === MTLS_CLIENT ? { tls_client_certificate_bound_access_tokens: true } : {}),
 }));
+
+// clientCertificate reads the RFC 9440 Client-Cert header (:base64 DER:), as a
+// backend behind a TLS-terminating proxy would. Undefined when absent or malformed.
+function clientCertificate(ctx) {
+  const m = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(ctx.get('client-cert').trim());
+  if (!m) return undefined;
+  try { return new X509Certificate(Buffer.from(m[1], 'base64')); } catch { return undefined; }
+}
 
 const cookieKeys = [randomBytes(32).toString('base64url')];
 
@@ -210,6 +224,9 @@ function buildProvider(issuer, keySet) {
       // Only the token endpoint is exercised; there is no login UI.
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // A DPoP proof at the token endpoint binds the token to its key (no server nonces).
+      dPoP: { enabled: true },
+      mTLS: { enabled: true, certificateBoundAccessTokens: true, getCertificate: clientCertificate },
       resourceIndicators: {
         enabled: true,
         // Requests without `resource=` get a token for the notes API.
@@ -223,6 +240,8 @@ function buildProvider(issuer, keySet) {
         },
       },
     },
+    // DPoP proof algorithms: oidc-provider's default (ES256, EdDSA) plus PS256.
+    enabledJWA: { dPoPSigningAlgValues: ['ES256', 'PS256', 'EdDSA'] },
     ttl: {
       AccessToken: TOKEN_TTL_SECONDS,
       ClientCredentials: TOKEN_TTL_SECONDS,
