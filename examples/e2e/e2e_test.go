@@ -263,11 +263,20 @@ type runningApp struct {
 // would, against the provider, and waits until it has loaded the keys.
 func startApp(t *testing.T, fw app.Framework, issuer string) *runningApp {
 	t.Helper()
-	addr := freeAddr(t)
+	return startAppEnv(t, fw, issuer, freeAddr(t), nil)
+}
+
+// startAppEnv is startApp listening on addr, with the variables of extra
+// set beside (or instead of) startApp's.
+func startAppEnv(t *testing.T, fw app.Framework, issuer, addr string, extra map[string]string) *runningApp {
+	t.Helper()
 	env := map[string]string{
 		app.EnvAddr:      addr,
 		app.EnvIssuer:    issuer,
 		app.EnvAudiences: audience,
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	var stdout, stderr apptest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
