@@ -77,7 +77,7 @@ func TestDPoP(t *testing.T) {
 			if mode == app.DPoPAllowed {
 				names = append(names, fw.Name)
 			}
-			a := startAppEnv(t, fw, p.url, map[string]string{app.EnvDPoP: mode})
+			a := startAppEnv(t, fw, p.url, freeAddr(t), map[string]string{app.EnvDPoP: mode})
 			notes := a.url + "/notes"
 			for i, k := range dpopKeys {
 				tok := bound[i]

@@ -264,13 +264,13 @@ type runningApp struct {
 // would, against the provider, and waits until it has loaded the keys.
 func startApp(t *testing.T, fw app.Framework, issuer string) *runningApp {
 	t.Helper()
-	return startAppEnv(t, fw, issuer, nil)
+	return startAppEnv(t, fw, issuer, freeAddr(t), nil)
 }
 
-// startAppEnv is startApp with more environment variables, such as DPOP.
-func startAppEnv(t *testing.T, fw app.Framework, issuer string, extra map[string]string) *runningApp {
+// startAppEnv is startApp listening on addr, with the variables of extra
+// set beside (or instead of) startApp's.
+func startAppEnv(t *testing.T, fw app.Framework, issuer, addr string, extra map[string]string) *runningApp {
 	t.Helper()
-	addr := freeAddr(t)
 	env := map[string]string{
 		app.EnvAddr:      addr,
 		app.EnvIssuer:    issuer,

@@ -3,7 +3,9 @@
 // Wraps panva's oidc-provider with:
 //   * fresh signing keys per start (RSA 2048, EC P-256, Ed25519), each with its own kid;
 //   * four client_credentials clients, one per JWS algorithm;
-//   * JWT access tokens for the resource urn:jwksauth:notes (the default resource);
+//   * JWT access tokens for the resource urn:jwksauth:notes (the default resource),
+//     and for any loopback http URL asked for with resource= (RFC 8707), such as an
+//     example app's own URL: aud is then that URL, as sent;
 //   * loopback-only POST /__rotate and GET /__kids for key-rotation tests.
 //   * DPoP-bound tokens (RFC 9449), and tokens of client-mtls bound to the client
 //     certificate of the RFC 9440 Client-Cert header (RFC 8705).
@@ -233,7 +235,7 @@ function buildProvider(issuer, keySet) {
         defaultResource: async () => AUDIENCE,
         useGrantedResource: async () => true,
         getResourceServerInfo: async (ctx, resource, client) => {
-          if (resource === AUDIENCE || resource === OTHER_AUDIENCE) {
+          if (resource === AUDIENCE || resource === OTHER_AUDIENCE || isLoopbackResource(resource)) {
             return resourceServerFor(resource, client);
           }
           throw new errors.InvalidTarget(`unknown resource indicator: ${resource}`);
@@ -267,6 +269,19 @@ function buildProvider(issuer, keySet) {
   provider.on('grant.error', (ctx, err) => log('grant.error', err.message, err.error_description ?? ''));
 
   return provider;
+}
+
+// A resource indicator naming an API on this machine: http on a loopback
+// host, without userinfo, query or fragment (RFC 8707 §2).
+function isLoopbackResource(resource) {
+  let u;
+  try {
+    u = new URL(resource);
+  } catch {
+    return false;
+  }
+  const loopbackHost = u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(u.hostname);
+  return u.protocol === 'http:' && loopbackHost && !u.username && !u.password && !resource.includes('?') && !resource.includes('#');
 }
 
 // --------------------------------------------------------------- http

@@ -21,6 +21,7 @@ const (
 	EnvTokenURL         = "TOKEN_URL"
 	EnvClientID         = "CLIENT_ID"
 	EnvDPoP             = "DPOP"
+	EnvResourceURL      = "RESOURCE_URL"
 )
 
 // The values of DPOP.
@@ -68,6 +69,12 @@ type Config struct {
 	// 401 with the DPoP challenge alone. Default (DPoPAllowed): bearer
 	// tokens without cnf are accepted too.
 	DPoPRequired bool
+	// ResourceURL is the API's resource identifier (RESOURCE_URL; RFC 8707,
+	// RFC 9728): the app serves its Protected Resource Metadata document,
+	// names it in every challenge, and accepts tokens issued for it (see
+	// core.WithResource). Default: none, or in development mode the app's
+	// own URL (http://ADDR).
+	ResourceURL string
 }
 
 // ConfigError is a bad setting. Its message is one line naming the variable.
@@ -97,6 +104,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		AuthorizationURL: get(EnvAuthorizationURL),
 		TokenURL:         get(EnvTokenURL),
 		ClientID:         get(EnvClientID),
+		ResourceURL:      get(EnvResourceURL),
 	}
 	if c.Addr == "" {
 		c.Addr = DefaultAddr
@@ -122,6 +130,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if strings.ContainsAny(c.Issuer, "?#") {
 		return Config{}, &ConfigError{EnvIssuer, "an issuer has no query or fragment (OpenID Connect Discovery §3)"}
+	}
+	if err := checkResourceURL(c.ResourceURL); err != nil {
+		return Config{}, &ConfigError{EnvResourceURL, err.Error()}
 	}
 	if !visibleASCII(c.ClientID) {
 		return Config{}, &ConfigError{EnvClientID, "must be printable ASCII without spaces (RFC 6749 client_id)"}
@@ -154,6 +165,9 @@ func (c Config) Options() []core.Option {
 	}
 	if c.DPoPRequired {
 		opts = append(opts, core.WithDPoPRequired())
+	}
+	if c.ResourceURL != "" {
+		opts = append(opts, resourceOption(c.ResourceURL))
 	}
 	return opts
 }

@@ -113,8 +113,10 @@ func TestDevelopmentMode(t *testing.T) {
 
 			base := strings.TrimSuffix(curls[0].url, "/notes")
 			a := call(t, "POST", base+"/notes", "Bearer "+tokens["TOKEN_READ"])
-			if a.status != 403 || !slices.Equal(a.challenges, insufficient(app.ScopeCreate)) {
-				t.Errorf("read-only token on POST /notes: %d %q, want 403 %q", a.status, a.challenges, insufficient(app.ScopeCreate))
+			// The development resource is the app's own URL (RFC 9728 §5.1).
+			want := withMetadata(base+metadataWellKnown, insufficient(app.ScopeCreate))
+			if a.status != 403 || !slices.Equal(a.challenges, want) {
+				t.Errorf("read-only token on POST /notes: %d %q, want 403 %q", a.status, a.challenges, want)
 			}
 			if a := call(t, "DELETE", base+"/notes/1", "Bearer "+tokens["TOKEN_ALL"]); a.status != 200 {
 				t.Errorf("TOKEN_ALL on DELETE /notes/1: %d %s", a.status, a.body)

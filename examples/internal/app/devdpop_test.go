@@ -87,6 +87,8 @@ func TestDevelopmentModeDPoP(t *testing.T) {
 					return m, m != nil
 				})
 				endpoint, notes := m[1], m[2]+"/notes"
+				// The development resource is the app's own URL (RFC 9728 §5.1).
+				docURL := m[2] + "/.well-known/oauth-protected-resource"
 				tok := devDPoPToken(t, endpoint, key, app.ScopeRead)
 				var claims struct {
 					Scope string            `json:"scope"`
@@ -112,11 +114,11 @@ func TestDevelopmentModeDPoP(t *testing.T) {
 				replay := dpopCall(t, "GET", notes, "DPoP", tok, proof)
 				want := authtest.Challenges(`, error="invalid_dpop_proof", error_description="the DPoP proof is invalid"`)
 				want[0] = `Bearer realm="api"` // the Bearer challenge names no DPoP error code
-				if want = dpopOnly(want); replay.status != 401 || !slices.Equal(replay.challenges, want) {
+				if want = withMetadata(docURL, dpopOnly(want)); replay.status != 401 || !slices.Equal(replay.challenges, want) {
 					t.Errorf("replayed proof: %d %q, want 401 %q", replay.status, replay.challenges, want)
 				}
 				create := dpopCall(t, "POST", notes, "DPoP", tok, authtest.MustProof(t, key, "POST", notes, tok))
-				want = []string{`DPoP realm="api", ` + authtest.DPoPAlgs + `, error="insufficient_scope", scope="` + app.ScopeCreate + `"`}
+				want = withMetadata(docURL, []string{`DPoP realm="api", ` + authtest.DPoPAlgs + `, error="insufficient_scope", scope="` + app.ScopeCreate + `"`})
 				if create.status != 403 || !slices.Equal(create.challenges, want) {
 					t.Errorf("POST without create: %d %q, want 403 %q", create.status, create.challenges, want)
 				}
@@ -151,7 +153,7 @@ func TestDevelopmentModeDPoP(t *testing.T) {
 						}
 					}
 					a := dpopCall(t, "GET", notes, "Bearer", bearer[2], "")
-					want := []string{`DPoP realm="api", ` + authtest.DPoPAlgs + `, error="invalid_token", error_description="a DPoP-bound access token is required"`}
+					want := withMetadata(docURL, []string{`DPoP realm="api", ` + authtest.DPoPAlgs + `, error="invalid_token", error_description="a DPoP-bound access token is required"`})
 					if a.status != 401 || !slices.Equal(a.challenges, want) {
 						t.Errorf("bearer token under DPOP=required: %d %q, want 401 %q", a.status, a.challenges, want)
 					}

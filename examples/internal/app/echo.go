@@ -58,6 +58,9 @@ func NewEcho(s Service) *echo.Echo {
 		e.GET(pg.Path, echo.WrapHandler(pg.Handler))
 	}
 	v := s.Verifier
+	if s.resourceMetadata() {
+		echoauth.MountResourceMetadata(e, v)
+	}
 	for _, rt := range Routes {
 		onError := echoauth.WithErrorHandler(func(c echo.Context, err *core.Error) error {
 			s.refused(rt, err)

@@ -47,6 +47,9 @@ func NewFiber(s Service) *fiber.App {
 		app.Add(http.MethodGet, pg.Path, adaptor.HTTPHandler(pg.Handler))
 	}
 	v := s.Verifier
+	if s.resourceMetadata() {
+		fiberauth.MountResourceMetadata(app, v)
+	}
 	for _, rt := range Routes {
 		onError := fiberauth.WithErrorHandler(func(c *fiber.Ctx, err *core.Error) error {
 			s.refused(rt, err)

@@ -30,6 +30,9 @@ func NewGin(s Service) http.Handler {
 		r.GET(pg.Path, gin.WrapH(pg.Handler))
 	}
 	v := s.Verifier
+	if s.resourceMetadata() {
+		ginauth.MountResourceMetadata(r, v)
+	}
 	for _, rt := range Routes {
 		onError := ginauth.WithErrorHandler(func(c *gin.Context, err *core.Error) {
 			s.refused(rt, err)

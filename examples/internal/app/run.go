@@ -110,11 +110,22 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 	if dev != nil {
 		dpopURL = enableDevDPoP(dev, cfg)
 	}
+	// Listen before building the verifier: in development mode the
+	// resource identifier is the app's own URL, port included.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close() // on an early return; Serve closes it otherwise
+	base := baseURL(ln.Addr())
+	if dev != nil && cfg.ResourceURL == "" {
+		cfg.ResourceURL = base
+	}
 	metrics := NewMetrics()
 	v, err := core.New(life, append(cfg.Options(), core.WithLogger(log), core.WithHooks(metrics.Hooks()))...)
 	if err != nil {
 		// LoadConfig checked each variable; this is what core alone knows.
-		return &ConfigError{strings.Join([]string{EnvIssuer, EnvJWKSURL, EnvAudiences, EnvClientIDs}, ", "), err.Error()}
+		return &ConfigError{strings.Join([]string{EnvIssuer, EnvJWKSURL, EnvAudiences, EnvClientIDs, EnvResourceURL}, ", "), err.Error()}
 	}
 	defer v.Close()
 
@@ -123,15 +134,13 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	srv := fw.Server(Service{Verifier: v, Docs: docs, Metrics: metrics})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	base := baseURL(ln.Addr())
 	log.Info("notes API listening", "url", base, "issuer", cfg.Issuer)
+	if u := v.ResourceMetadataURL(); u != "" {
+		log.Info("protected resource metadata", "url", u, "resource", cfg.ResourceURL)
+	}
 	log.Info("interactive docs", "url", base+DocsPath, "authorize", docs.Flow() != nil, "metrics", base+MetricsPath)
 
 	if dev != nil {
@@ -147,6 +156,7 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 		}
 		printDevUsage(stdout, base, docs.Flow(), toks, cfg.DPoPRequired)
 		printDevDPoP(stdout, base, dpopURL)
+		printResourceMetadata(stdout, base, v.ResourceMetadataURL())
 	} else {
 		wg.Go(func() {
 			if v.Ready(life) == nil {
