@@ -11,7 +11,7 @@ import (
 // (RFC 8705). The error is always an *Error.
 func (v *Verifier) Authenticate(ctx context.Context, c Credentials) (*Principal, error) {
 	if v == nil {
-		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
+		return nil, newError(defaultRealm, ErrMisconfigured, nil)
 	}
 	p, hit, err := v.authenticate(ctx, c)
 	v.observed(p, err, hit)
@@ -63,12 +63,12 @@ func (v *Verifier) AuthenticateOptional(ctx context.Context, c Credentials) (*Pr
 // request is authenticated again.
 func (v *Verifier) Authorize(ctx context.Context, c Credentials, p *Principal, r *Requirement) (*Principal, error) {
 	if v == nil {
-		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
+		return nil, newError(defaultRealm, ErrMisconfigured, nil)
 	}
 	if r.unbuilt() {
 		// Before authentication, so that every request answers 500 and
 		// the wiring mistake shows on the first one, token or not.
-		return nil, newError(DefaultRealm, ErrMisconfigured, errUnbuiltRequirement)
+		return nil, newError(defaultRealm, ErrMisconfigured, errUnbuiltRequirement)
 	}
 	if p == nil || !v.owns(p) {
 		var err error

@@ -216,7 +216,7 @@ func AsError(err error) *Error {
 	if err == nil {
 		return nil
 	}
-	return newError(DefaultRealm, ErrTokenMalformed, err)
+	return newError(defaultRealm, ErrTokenMalformed, err)
 }
 
 type errorClass struct {

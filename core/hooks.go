@@ -61,8 +61,6 @@ type Hooks struct {
 	OnVerify func(VerifyInfo)
 }
 
-func (v *Verifier) observe(err error, hit bool) { v.observed(nil, err, hit) }
-
 func (v *Verifier) observed(p *Principal, err error, hit bool) {
 	if h := v.cfg.hooks.OnVerify; h != nil {
 		info := VerifyInfo{Err: err, CacheHit: hit}

@@ -71,7 +71,7 @@ import (
 // the Verifier loads.
 func (v *Verifier) Keyfunc(ctx context.Context) jwt.Keyfunc {
 	if v == nil {
-		return func(*jwt.Token) (any, error) { return nil, newError(DefaultRealm, ErrMisconfigured, nil) }
+		return func(*jwt.Token) (any, error) { return nil, newError(defaultRealm, ErrMisconfigured, nil) }
 	}
 	if ctx == nil {
 		ctx = context.Background()

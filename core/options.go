@@ -15,27 +15,35 @@ import (
 // overrides an earlier one, so a provider preset can be refined afterwards.
 type Option func(*config)
 
-// Defaults. Each is also stated on the option that changes it.
+// Defaults users may build on: tests that probe the size cap or wait out
+// the unknown-kid cooldown on a fake clock (docs/testing.md).
 const (
-	DefaultLeeway          = 30 * time.Second
-	MaxLeeway              = 5 * time.Minute
-	DefaultMaxTokenSize    = 16 << 10
-	DefaultRealm           = "api"
-	DefaultCooldown        = 30 * time.Second
-	DefaultRefreshInterval = time.Hour
-	DefaultMinRefresh      = 10 * time.Second
-	DefaultMaxRefresh      = 24 * time.Hour
-	DefaultMaxStale        = 24 * time.Hour
-	DefaultFetchTimeout    = 10 * time.Second
-	DefaultMaxJWKSSize     = 1 << 20
-	DefaultTokenCacheSize  = 10000
-	DefaultTokenCacheBytes = 32 << 20
-	defaultQueryParameter  = "access_token"
+	// DefaultMaxTokenSize is the token size cap in bytes when
+	// WithMaxTokenSize is not given: 16 KiB.
+	DefaultMaxTokenSize = 16 << 10
+	// DefaultCooldown is the unknown-kid cooldown when
+	// WithUnknownKIDCooldown is not given: 30 s.
+	DefaultCooldown = 30 * time.Second
 )
 
-// MaxTokenCacheEntries is the largest entry bound WithTokenCache accepts
-// (a table of 128 MiB); larger bounds are refused by New.
-const MaxTokenCacheEntries = 1 << 24
+// The other defaults and limits, each stated on the option that changes it.
+const (
+	defaultLeeway          = 30 * time.Second
+	maxLeeway              = 5 * time.Minute
+	defaultRealm           = "api"
+	defaultRefreshInterval = time.Hour
+	defaultMinRefresh      = 10 * time.Second
+	defaultMaxRefresh      = 24 * time.Hour
+	defaultMaxStale        = 24 * time.Hour
+	defaultFetchTimeout    = 10 * time.Second
+	defaultMaxJWKSSize     = 1 << 20
+	defaultTokenCacheSize  = 10000
+	defaultTokenCacheBytes = 32 << 20
+	defaultQueryParameter  = "access_token"
+	// maxTokenCacheEntries is the largest entry bound WithTokenCache
+	// accepts (a table of 128 MiB).
+	maxTokenCacheEntries = 1 << 24
+)
 
 // defaultAlgorithms is the allow-list used when WithAlgorithms is not given.
 var defaultAlgorithms = [...]string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
@@ -75,6 +83,7 @@ type config struct {
 	maxJWKSSize     int64
 	cacheEntries    int
 	cacheBytes      int64
+	noTokenCache    bool
 	logger          *slog.Logger
 	hooks           Hooks
 	now             func() time.Time
@@ -107,19 +116,19 @@ func defaultConfig() *config {
 	return &config{
 		clientIDClaims:  []string{"client_id", "azp"},
 		algorithms:      DefaultAlgorithms(),
-		leeway:          DefaultLeeway,
+		leeway:          defaultLeeway,
 		scopeClaims:     []string{"scope", "scp"},
 		maxTokenSize:    DefaultMaxTokenSize,
-		realm:           DefaultRealm,
+		realm:           defaultRealm,
 		cooldown:        DefaultCooldown,
-		refreshInterval: DefaultRefreshInterval,
-		minRefresh:      DefaultMinRefresh,
-		maxRefresh:      DefaultMaxRefresh,
-		maxStale:        DefaultMaxStale,
-		fetchTimeout:    DefaultFetchTimeout,
-		maxJWKSSize:     DefaultMaxJWKSSize,
-		cacheEntries:    DefaultTokenCacheSize,
-		cacheBytes:      DefaultTokenCacheBytes,
+		refreshInterval: defaultRefreshInterval,
+		minRefresh:      defaultMinRefresh,
+		maxRefresh:      defaultMaxRefresh,
+		maxStale:        defaultMaxStale,
+		fetchTimeout:    defaultFetchTimeout,
+		maxJWKSSize:     defaultMaxJWKSSize,
+		cacheEntries:    defaultTokenCacheSize,
+		cacheBytes:      defaultTokenCacheBytes,
 		now:             time.Now,
 	}
 }
@@ -197,7 +206,7 @@ func WithAlgorithms(algs ...string) Option {
 }
 
 // WithLeeway sets the clock skew tolerated for exp, nbf and iat.
-// Default 30 s; at most MaxLeeway (5 min); negative values are refused.
+// Default 30 s; at most 5 min; negative values are refused.
 func WithLeeway(d time.Duration) Option {
 	return func(c *config) { c.leeway = d }
 }
@@ -340,15 +349,17 @@ func WithMaxJWKSSize(n int64) Option {
 // bytes, counted per whole entry — about 470 bytes plus the token's claims
 // JSON, roughly 630 bytes for a typical access token. A hit re-checks exp
 // and nbf against the clock and that the JWKS still selects its signing key;
-// failures are never cached. Default 10,000 entries and 32 MiB.
+// failures are never cached. Both bounds must be positive, and entries at
+// most 2^24: New refuses a zero or negative bound (WithoutTokenCache is the
+// one way to turn the cache off). Default 10,000 entries and 32 MiB.
 func WithTokenCache(entries int, bytes int64) Option {
-	return func(c *config) { c.cacheEntries, c.cacheBytes = entries, bytes }
+	return func(c *config) { c.cacheEntries, c.cacheBytes, c.noTokenCache = entries, bytes, false }
 }
 
 // WithoutTokenCache turns the verified-token cache off: every request
 // verifies the signature. Default: the cache is on.
 func WithoutTokenCache() Option {
-	return func(c *config) { c.cacheEntries, c.cacheBytes = 0, 0 }
+	return func(c *config) { c.cacheEntries, c.cacheBytes, c.noTokenCache = 0, 0, true }
 }
 
 // WithLogger sets the logger for key refreshes, skipped keys and refresh

@@ -76,8 +76,8 @@ func (c *config) checkTokenRules(p *problems) {
 			p.add("algorithm %q is not accepted for JWKS keys (asymmetric algorithms only)", a)
 		}
 	}
-	if c.leeway < 0 || c.leeway > MaxLeeway {
-		p.add("leeway %v outside 0..%v", c.leeway, MaxLeeway)
+	if c.leeway < 0 || c.leeway > maxLeeway {
+		p.add("leeway %v outside 0..%v", c.leeway, maxLeeway)
 	}
 	if c.maxTokenSize < 1024 {
 		p.add("token size cap %d below 1024 bytes", c.maxTokenSize)
@@ -118,12 +118,18 @@ func (c *config) checkRefresh(p *problems) {
 	}
 }
 
-// checkTokenCache: the bounds of the verified-token cache.
+// checkTokenCache: the bounds of the verified-token cache, unless
+// WithoutTokenCache turned it off.
 func (c *config) checkTokenCache(p *problems) {
+	if c.noTokenCache {
+		return
+	}
 	if c.cacheEntries < 0 || c.cacheBytes < 0 {
 		p.add("token cache bounds must not be negative")
+	} else if c.cacheEntries == 0 || c.cacheBytes == 0 {
+		p.add("a token cache bound of zero is not allowed (WithoutTokenCache turns the cache off)")
 	}
-	if c.cacheEntries > MaxTokenCacheEntries {
-		p.add("token cache of %d entries is over the limit of %d", c.cacheEntries, MaxTokenCacheEntries)
+	if c.cacheEntries > maxTokenCacheEntries {
+		p.add("token cache of %d entries is over the limit of %d", c.cacheEntries, maxTokenCacheEntries)
 	}
 }

@@ -103,7 +103,7 @@ func (r *Requirement) Err() error {
 // refuses with ErrMisconfigured (500) rather than let any token through.
 func (r *Requirement) Check(p *Principal) error {
 	if r.unbuilt() {
-		return newError(DefaultRealm, ErrMisconfigured, errUnbuiltRequirement)
+		return newError(defaultRealm, ErrMisconfigured, errUnbuiltRequirement)
 	}
 	if p == nil {
 		return r.ch.fail(ErrNoCredentials, nil)

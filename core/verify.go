@@ -24,7 +24,7 @@ import (
 // clock, and a check that the usable JWKS still selects its signing key.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error) {
 	if v == nil {
-		return nil, newError(DefaultRealm, ErrMisconfigured, nil)
+		return nil, newError(defaultRealm, ErrMisconfigured, nil)
 	}
 	p, hit, err := v.verifyToken(ctx, token, true)
 	if err == nil {

@@ -13,8 +13,30 @@ import (
 // core.PrincipalFromContext on c.Request().Context(), to reading it directly.
 const PrincipalKey = "jwksauth.principal"
 
-// Option configures Middleware and Require.
-type Option func(*config)
+// Option configures Middleware. Every option but Optional is also a
+// GuardOption.
+type Option interface {
+	apply(*config)
+}
+
+// GuardOption configures Middleware and Require: WithErrorHandler and
+// WithSkipper. Optional, which only Middleware honours, is not one, so a
+// guard cannot be given it.
+type GuardOption interface {
+	Option
+	guard()
+}
+
+// option is an Option for Middleware only.
+type option func(*config)
+
+func (o option) apply(cfg *config) { o(cfg) }
+
+// guardOption is an Option for Middleware and the guards.
+type guardOption func(*config)
+
+func (o guardOption) apply(cfg *config) { o(cfg) }
+func (guardOption) guard()              {}
 
 type config struct {
 	onError  func(echo.Context, *core.Error) error
@@ -22,11 +44,11 @@ type config struct {
 	optional bool
 }
 
-func newConfig(opts []Option) *config {
+func newConfig[O Option](opts []O) *config {
 	cfg := &config{onError: WriteError}
 	for _, o := range opts {
-		if o != nil {
-			o(cfg)
+		if Option(o) != nil {
+			o.apply(cfg)
 		}
 	}
 	return cfg
@@ -43,12 +65,12 @@ func newConfig(opts []Option) *config {
 // default. Security: keep the status and the challenge, which RFC 6750
 // clients rely on, and log the error's cause (err.Error()) rather than
 // sending it.
-func WithErrorHandler(h func(c echo.Context, err *core.Error) error) Option {
-	return func(cfg *config) {
+func WithErrorHandler(h func(c echo.Context, err *core.Error) error) GuardOption {
+	return guardOption(func(cfg *config) {
 		if h != nil {
 			cfg.onError = h
 		}
-	}
+	})
 }
 
 // WithSkipper lets requests for which s returns true pass without any
@@ -57,19 +79,19 @@ func WithErrorHandler(h func(c echo.Context, err *core.Error) error) Option {
 // Default: none, every request is checked. Security: a skipped request is
 // unauthenticated; make s match exactly the public requests (for example by
 // c.Path(), the route pattern, not a prefix of the raw URL).
-func WithSkipper(s func(c echo.Context) bool) Option {
-	return func(cfg *config) { cfg.skip = s }
+func WithSkipper(s func(c echo.Context) bool) GuardOption {
+	return guardOption(func(cfg *config) { cfg.skip = s })
 }
 
 // Optional makes Middleware accept requests that carry no credential at
 // all: they continue anonymously, without a principal. A credential that is
 // present but malformed or invalid is still refused (core.AuthenticateOptional).
 //
-// Default: off, a credential is required. Optional has no effect on the
-// guards (RequireScopes, RequireAnyScope, Require): a guard always needs a
-// verified principal.
+// Default: off, a credential is required. Optional is not a GuardOption:
+// the guards (RequireScopes, RequireAnyScope, Require) cannot be given it,
+// and always need a verified principal, behind an Optional Middleware too.
 func Optional() Option {
-	return func(cfg *config) { cfg.optional = true }
+	return option(func(cfg *config) { cfg.optional = true })
 }
 
 // WriteError is the default error handler: it writes err's status, its
@@ -111,7 +133,7 @@ func RequireAnyScope(v *core.Verifier, scopes ...string) echo.MiddlewareFunc {
 // roles, all-of or any-of). It reuses the principal stored by an earlier
 // Middleware or guard, or authenticates the request itself, then checks r;
 // it stores the principal as Middleware does.
-func Require(v *core.Verifier, r *core.Requirement, opts ...Option) echo.MiddlewareFunc {
+func Require(v *core.Verifier, r *core.Requirement, opts ...GuardOption) echo.MiddlewareFunc {
 	return handle(newConfig(opts), v, v.Guard(r))
 }
 

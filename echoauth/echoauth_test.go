@@ -97,7 +97,7 @@ var adapter = authtest.Adapter{
 		e.GET("/both", respond, echoauth.Middleware(v), echoauth.RequireScopes(v, authtest.ScopeRead))
 		e.GET("/two-guards", respond, echoauth.RequireScopes(v, authtest.ScopeRead), echoauth.RequireAnyScope(v, authtest.ScopeRead))
 		e.GET("/alone", respond, echoauth.RequireScopes(v, authtest.ScopeRead))
-		e.GET("/optional-guard", respond, echoauth.Require(v, v.RequireScopes(authtest.ScopeRead), echoauth.Optional()))
+		e.GET("/optional-guard", respond, echoauth.Middleware(v, echoauth.Optional()), echoauth.RequireScopes(v, authtest.ScopeRead))
 		return serve(e)
 	},
 	Storage: func(v *core.Verifier, seen func(context.Context, *core.Principal, *core.Principal)) authtest.Do {

@@ -103,7 +103,7 @@ var adapter = authtest.Adapter{
 		app.Get("/both", fiberauth.Middleware(v), fiberauth.RequireScopes(v, authtest.ScopeRead), respond)
 		app.Get("/two-guards", fiberauth.RequireScopes(v, authtest.ScopeRead), fiberauth.RequireAnyScope(v, authtest.ScopeRead), respond)
 		app.Get("/alone", fiberauth.RequireScopes(v, authtest.ScopeRead), respond)
-		app.Get("/optional-guard", fiberauth.Require(v, v.RequireScopes(authtest.ScopeRead), fiberauth.Optional()), respond)
+		app.Get("/optional-guard", fiberauth.Middleware(v, fiberauth.Optional()), fiberauth.RequireScopes(v, authtest.ScopeRead), respond)
 		return serve(app)
 	},
 	Storage: func(v *core.Verifier, seen func(context.Context, *core.Principal, *core.Principal)) authtest.Do {

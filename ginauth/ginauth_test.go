@@ -108,7 +108,7 @@ var adapter = authtest.Adapter{
 		r.GET("/both", ginauth.Middleware(v), ginauth.RequireScopes(v, authtest.ScopeRead), respond)
 		r.GET("/two-guards", ginauth.RequireScopes(v, authtest.ScopeRead), ginauth.RequireAnyScope(v, authtest.ScopeRead), respond)
 		r.GET("/alone", ginauth.RequireScopes(v, authtest.ScopeRead), respond)
-		r.GET("/optional-guard", ginauth.Require(v, v.RequireScopes(authtest.ScopeRead), ginauth.Optional()), respond)
+		r.GET("/optional-guard", ginauth.Middleware(v, ginauth.Optional()), ginauth.RequireScopes(v, authtest.ScopeRead), respond)
 		return serve(r)
 	},
 	Storage: func(v *core.Verifier, seen func(context.Context, *core.Principal, *core.Principal)) authtest.Do {

@@ -50,8 +50,8 @@ type Adapter struct {
 	// Guards mounts, each route answering with Respond: "/both", the
 	// middleware then RequireScopes(v, ScopeRead); "/two-guards",
 	// RequireScopes(v, ScopeRead) then RequireAnyScope(v, ScopeRead);
-	// "/alone", RequireScopes(v, ScopeRead); "/optional-guard",
-	// Require(v, v.RequireScopes(ScopeRead), Optional()).
+	// "/alone", RequireScopes(v, ScopeRead); "/optional-guard", the
+	// middleware with Optional() then RequireScopes(v, ScopeRead).
 	Guards func(v *core.Verifier) Do
 
 	// Storage mounts "/" behind the middleware. Its handler calls seen
@@ -248,7 +248,11 @@ func (a Adapter) guards(t *testing.T) {
 		{"middleware then guard", "/both", read, http.StatusOK, 1},
 		{"guard then guard", "/two-guards", read, http.StatusOK, 1},
 		{"guard alone", "/alone", read, http.StatusOK, 1},
-		{"guard ignores Optional", "/optional-guard", "", http.StatusUnauthorized, 1},
+		// A guard cannot be given Optional (it is not a GuardOption); with
+		// no credential it refuses, alone or behind an Optional middleware,
+		// which looked for the credential once before it.
+		{"guard alone without a credential", "/alone", "", http.StatusUnauthorized, 1},
+		{"guard behind an optional middleware", "/optional-guard", "", http.StatusUnauthorized, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f.ResetVerifies()

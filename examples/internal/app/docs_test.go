@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
 	"github.com/jwksauth/jwksauth/examples/internal/apptest"
@@ -209,7 +208,7 @@ func TestOpenAPI(t *testing.T) {
 // TestOpenAPIWithoutFlow: without OAuth2 URLs the document offers a bearer
 // scheme (paste a token), still with each route's scopes.
 func TestOpenAPIWithoutFlow(t *testing.T) {
-	docs, err := app.NewDocs(nil, core.DefaultRealm)
+	docs, err := app.NewDocs(nil, "api")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +223,7 @@ func TestOpenAPIWithoutFlow(t *testing.T) {
 	checkOperations(t, doc, app.SchemeBearer)
 	checkRefs(t, docs.OpenAPI())
 
-	if _, err := app.NewDocs(&app.OAuthFlow{AuthorizationURL: "https://login.example.com/authorize"}, core.DefaultRealm); err == nil {
+	if _, err := app.NewDocs(&app.OAuthFlow{AuthorizationURL: "https://login.example.com/authorize"}, "api"); err == nil {
 		t.Error("NewDocs accepted a flow without a token URL")
 	}
 }
@@ -322,11 +321,11 @@ func TestSwaggerUIClientIDEscaped(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadConfig refused a visible-ASCII client id: %v", err)
 	}
-	docs, err := app.NewDocs(&app.OAuthFlow{AuthorizationURL: "https://a.example.com/authorize", TokenURL: "https://a.example.com/token", ClientID: cfg.ClientID}, core.DefaultRealm)
+	docs, err := app.NewDocs(&app.OAuthFlow{AuthorizationURL: "https://a.example.com/authorize", TokenURL: "https://a.example.com/token", ClientID: cfg.ClientID}, "api")
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := app.NewDocs(&app.OAuthFlow{AuthorizationURL: "https://a.example.com/authorize", TokenURL: "https://a.example.com/token", ClientID: "x"}, core.DefaultRealm)
+	plain, err := app.NewDocs(&app.OAuthFlow{AuthorizationURL: "https://a.example.com/authorize", TokenURL: "https://a.example.com/token", ClientID: "x"}, "api")
 	if err != nil {
 		t.Fatal(err)
 	}
