@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -115,6 +116,11 @@ type issuerSet struct {
 	fixed   map[string]*Verifier // by iss, aliases included
 	order   []*Verifier          // the fixed issuers, in the order given
 	resolve IssuerResolver
+	// transport is shared by every issuer's discovery and JWKS fetches
+	// unless WithHTTPClient gave a client: tenants of one provider (every
+	// Entra ID tenant is on login.microsoftonline.com) then share its
+	// connections instead of each keeping idle ones of its own.
+	transport *http.Transport
 
 	mu      sync.Mutex
 	table   map[string]*resolved
@@ -158,6 +164,9 @@ func newMulti(ctx context.Context, opts []Option, cfg *config) (*Verifier, error
 	s := &issuerSet{parent: v, ctx: ctx, opts: opts, fixed: map[string]*Verifier{}, resolve: cfg.resolver,
 		table: map[string]*resolved{}, max: cfg.issuerTable, idle: cfg.issuerIdle, tokens: resolveBurst, refill: time.Now()}
 	v.multi = s
+	if cfg.httpClient == nil {
+		s.transport = newTransport()
+	}
 	// The shared parts come from a probe: the Verifier's options for an
 	// issuer of its own, which validates them even when every issuer is
 	// resolved later.
@@ -206,6 +215,10 @@ func (s *issuerSet) build(opts []Option, start bool) (*Verifier, error) {
 		}
 	}
 	cfg.issuers, cfg.resolver = nil, nil
+	if cfg.httpClient == nil && s.transport != nil {
+		// Each issuer still checks its own redirects (newHTTPClient).
+		cfg.httpClient = &http.Client{Transport: s.transport}
+	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -409,5 +422,8 @@ func (s *issuerSet) close() {
 	s.mu.Unlock()
 	for _, v := range subs {
 		_ = v.Close()
+	}
+	if s.transport != nil {
+		s.transport.CloseIdleConnections()
 	}
 }

@@ -47,13 +47,16 @@ func newHTTPClient(cfg *config) (*http.Client, *http.Transport) {
 		}
 		return &c, nil
 	}
-	var t *http.Transport
-	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
-		t = dt.Clone()
-	} else {
-		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
-	}
+	t := newTransport()
 	return &http.Client{Transport: t, CheckRedirect: check}, t
+}
+
+// newTransport is a transport of our own, with net/http's defaults.
+func newTransport() *http.Transport {
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		return dt.Clone()
+	}
+	return &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
 }
 
 // fetch loads the JWKS (discovering its URL first when needed) and, on
