@@ -6,15 +6,15 @@ import (
 	"testing"
 
 	"github.com/jwksauth/jwksauth/core"
-	"github.com/jwksauth/jwksauth/core/authtest"
+	"github.com/jwksauth/jwksauth/core/authtest/conformance"
 )
 
 // netHTTPApp mounts the conformance routes on plain net/http, the reference
 // the framework adapters are held to.
-func netHTTPApp(c *authtest.Conformance) http.Handler {
+func netHTTPApp(c *conformance.Conformance) http.Handler {
 	respond := func(w http.ResponseWriter, r *http.Request, p *core.Principal) {
 		fromCtx, _ := core.PrincipalFromContext(r.Context())
-		status, body := authtest.Respond(p, fromCtx)
+		status, body := conformance.Respond(p, fromCtx)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
@@ -48,15 +48,15 @@ func netHTTPApp(c *authtest.Conformance) http.Handler {
 	}
 	v := c.Verifier
 	mux := http.NewServeMux()
-	mux.Handle(authtest.RouteProtected, guard(v, nil, false))
-	mux.Handle(authtest.RouteOptional, guard(v, nil, true))
-	mux.Handle(authtest.RouteRead, guard(v, v.RequireScopes(authtest.ScopeRead), false))
-	mux.Handle(authtest.RouteAll, guard(v, v.RequireScopes(authtest.ScopeRead, authtest.ScopeCreate), false))
-	mux.Handle(authtest.RouteAny, guard(v, v.RequireAnyScope(authtest.ScopeRead, authtest.ScopeUpdate), false))
-	mux.Handle(authtest.RouteRole, guard(v, v.RequireRoles(authtest.RoleAdmin), false))
-	mux.Handle(authtest.RouteGuardOnly, guard(v, v.RequireScopes(authtest.ScopeRead), false))
-	mux.Handle(authtest.RouteSources, guard(c.Sources, nil, false))
-	mux.Handle(authtest.RouteOutage, guard(c.Outage, nil, false))
+	mux.Handle(conformance.RouteProtected, guard(v, nil, false))
+	mux.Handle(conformance.RouteOptional, guard(v, nil, true))
+	mux.Handle(conformance.RouteRead, guard(v, v.RequireScopes(conformance.ScopeRead), false))
+	mux.Handle(conformance.RouteAll, guard(v, v.RequireScopes(conformance.ScopeRead, conformance.ScopeCreate), false))
+	mux.Handle(conformance.RouteAny, guard(v, v.RequireAnyScope(conformance.ScopeRead, conformance.ScopeUpdate), false))
+	mux.Handle(conformance.RouteRole, guard(v, v.RequireRoles(conformance.RoleAdmin), false))
+	mux.Handle(conformance.RouteGuardOnly, guard(v, v.RequireScopes(conformance.ScopeRead), false))
+	mux.Handle(conformance.RouteSources, guard(c.Sources, nil, false))
+	mux.Handle(conformance.RouteOutage, guard(c.Outage, nil, false))
 	for _, rt := range c.Routes {
 		mux.Handle(rt.Path, guard(rt.Verifier, rt.Requirement, false))
 	}
@@ -72,7 +72,7 @@ func netHTTPApp(c *authtest.Conformance) http.Handler {
 }
 
 func TestConformanceNetHTTP(t *testing.T) {
-	c := authtest.NewConformance(t)
+	c := conformance.NewConformance(t)
 	app := netHTTPApp(c)
 	c.Run(t, func(r *http.Request) (*http.Response, error) {
 		rec := httptest.NewRecorder()

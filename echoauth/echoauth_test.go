@@ -11,7 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jwksauth/jwksauth/core"
-	"github.com/jwksauth/jwksauth/core/authtest"
+	"github.com/jwksauth/jwksauth/core/authtest/conformance"
 	"github.com/jwksauth/jwksauth/echoauth"
 )
 
@@ -20,24 +20,24 @@ import (
 func respond(c echo.Context) error {
 	p, _ := echoauth.Principal(c)
 	fromCtx, _ := core.PrincipalFromContext(c.Request().Context())
-	status, body := authtest.Respond(p, fromCtx)
+	status, body := conformance.Respond(p, fromCtx)
 	return c.Blob(status, "application/json", body)
 }
 
-// conformanceApp mounts the routes as documented on the authtest.Route* constants.
-func conformanceApp(c *authtest.Conformance) *echo.Echo {
+// conformanceApp mounts the routes as documented on the conformance.Route* constants.
+func conformanceApp(c *conformance.Conformance) *echo.Echo {
 	v := c.Verifier
 	mw := echoauth.Middleware(v)
 	e := echo.New()
-	e.GET(authtest.RouteProtected, respond, mw)
-	e.GET(authtest.RouteOptional, respond, echoauth.Middleware(v, echoauth.Optional()))
-	e.GET(authtest.RouteRead, respond, mw, echoauth.RequireScopes(v, authtest.ScopeRead))
-	e.GET(authtest.RouteAll, respond, mw, echoauth.RequireScopes(v, authtest.ScopeRead, authtest.ScopeCreate))
-	e.GET(authtest.RouteAny, respond, mw, echoauth.RequireAnyScope(v, authtest.ScopeRead, authtest.ScopeUpdate))
-	e.GET(authtest.RouteRole, respond, mw, echoauth.Require(v, v.RequireRoles(authtest.RoleAdmin)))
-	e.GET(authtest.RouteGuardOnly, respond, echoauth.RequireScopes(v, authtest.ScopeRead))
-	e.GET(authtest.RouteSources, respond, echoauth.Middleware(c.Sources))
-	e.GET(authtest.RouteOutage, respond, echoauth.Middleware(c.Outage))
+	e.GET(conformance.RouteProtected, respond, mw)
+	e.GET(conformance.RouteOptional, respond, echoauth.Middleware(v, echoauth.Optional()))
+	e.GET(conformance.RouteRead, respond, mw, echoauth.RequireScopes(v, conformance.ScopeRead))
+	e.GET(conformance.RouteAll, respond, mw, echoauth.RequireScopes(v, conformance.ScopeRead, conformance.ScopeCreate))
+	e.GET(conformance.RouteAny, respond, mw, echoauth.RequireAnyScope(v, conformance.ScopeRead, conformance.ScopeUpdate))
+	e.GET(conformance.RouteRole, respond, mw, echoauth.Require(v, v.RequireRoles(conformance.RoleAdmin)))
+	e.GET(conformance.RouteGuardOnly, respond, echoauth.RequireScopes(v, conformance.ScopeRead))
+	e.GET(conformance.RouteSources, respond, echoauth.Middleware(c.Sources))
+	e.GET(conformance.RouteOutage, respond, echoauth.Middleware(c.Outage))
 	for _, rt := range c.Routes {
 		mws := []echo.MiddlewareFunc{echoauth.Middleware(rt.Verifier)}
 		if rt.Requirement != nil {
@@ -49,7 +49,7 @@ func conformanceApp(c *authtest.Conformance) *echo.Echo {
 	return e
 }
 
-func serve(h http.Handler) authtest.Do {
+func serve(h http.Handler) conformance.Do {
 	return func(r *http.Request) (*http.Response, error) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
@@ -58,21 +58,21 @@ func serve(h http.Handler) authtest.Do {
 }
 
 func TestConformance(t *testing.T) {
-	c := authtest.NewConformance(t)
+	c := conformance.NewConformance(t)
 	c.Run(t, serve(conformanceApp(c)))
 }
 
-// adapter is the Echo glue of the shared adapter checks (authtest.Adapter).
-var adapter = authtest.Adapter{
-	Skipper: func(v *core.Verifier) authtest.Do {
+// adapter is the Echo glue of the shared adapter checks (conformance.Adapter).
+var adapter = conformance.Adapter{
+	Skipper: func(v *core.Verifier) conformance.Do {
 		skip := echoauth.WithSkipper(func(c echo.Context) bool { return c.Path() == "/public" })
 		e := echo.New()
 		e.GET("/public", respond, echoauth.Middleware(v, skip))
 		e.GET("/private", respond, echoauth.Middleware(v, skip))
-		e.GET("/public-guard", respond, echoauth.Require(v, v.RequireScopes(authtest.ScopeRead), echoauth.WithSkipper(func(echo.Context) bool { return true })))
+		e.GET("/public-guard", respond, echoauth.Require(v, v.RequireScopes(conformance.ScopeRead), echoauth.WithSkipper(func(echo.Context) bool { return true })))
 		return serve(e)
 	},
-	ErrorHandler: func(v *core.Verifier, record func(*core.Error), next func()) authtest.Do {
+	ErrorHandler: func(v *core.Verifier, record func(*core.Error), next func()) conformance.Do {
 		handler := echoauth.WithErrorHandler(func(c echo.Context, err *core.Error) error {
 			record(err)
 			return c.JSON(http.StatusTeapot, map[string]string{"code": err.Code})
@@ -80,11 +80,11 @@ var adapter = authtest.Adapter{
 		last := func(echo.Context) error { next(); return nil }
 		e := echo.New()
 		e.GET("/mw", last, echoauth.Middleware(v, handler))
-		e.GET("/guard", last, echoauth.Require(v, v.RequireScopes(authtest.ScopeCreate), handler))
+		e.GET("/guard", last, echoauth.Require(v, v.RequireScopes(conformance.ScopeCreate), handler))
 		e.GET("/default", last, echoauth.Middleware(v, echoauth.WithErrorHandler(nil)))
 		return serve(e)
 	},
-	LaxErrorHandler: func(v *core.Verifier, next func()) authtest.Do {
+	LaxErrorHandler: func(v *core.Verifier, next func()) conformance.Do {
 		last := func(echo.Context) error { next(); return nil }
 		e := echo.New()
 		e.GET("/silent", last, echoauth.Middleware(v, echoauth.WithErrorHandler(func(echo.Context, *core.Error) error { return nil })))
@@ -92,15 +92,15 @@ var adapter = authtest.Adapter{
 		e.GET("/wraps", last, echoauth.Middleware(v, echoauth.WithErrorHandler(func(_ echo.Context, err *core.Error) error { return fmt.Errorf("auth: %w", err) })))
 		return serve(e)
 	},
-	Guards: func(v *core.Verifier) authtest.Do {
+	Guards: func(v *core.Verifier) conformance.Do {
 		e := echo.New()
-		e.GET("/both", respond, echoauth.Middleware(v), echoauth.RequireScopes(v, authtest.ScopeRead))
-		e.GET("/two-guards", respond, echoauth.RequireScopes(v, authtest.ScopeRead), echoauth.RequireAnyScope(v, authtest.ScopeRead))
-		e.GET("/alone", respond, echoauth.RequireScopes(v, authtest.ScopeRead))
-		e.GET("/optional-guard", respond, echoauth.Middleware(v, echoauth.Optional()), echoauth.RequireScopes(v, authtest.ScopeRead))
+		e.GET("/both", respond, echoauth.Middleware(v), echoauth.RequireScopes(v, conformance.ScopeRead))
+		e.GET("/two-guards", respond, echoauth.RequireScopes(v, conformance.ScopeRead), echoauth.RequireAnyScope(v, conformance.ScopeRead))
+		e.GET("/alone", respond, echoauth.RequireScopes(v, conformance.ScopeRead))
+		e.GET("/optional-guard", respond, echoauth.Middleware(v, echoauth.Optional()), echoauth.RequireScopes(v, conformance.ScopeRead))
 		return serve(e)
 	},
-	Storage: func(v *core.Verifier, seen func(context.Context, *core.Principal, *core.Principal)) authtest.Do {
+	Storage: func(v *core.Verifier, seen func(context.Context, *core.Principal, *core.Principal)) conformance.Do {
 		e := echo.New()
 		e.GET("/", func(c echo.Context) error {
 			stored, _ := c.Get(echoauth.PrincipalKey).(*core.Principal)
@@ -125,7 +125,7 @@ func TestAdapter(t *testing.T) { adapter.Run(t) }
 // application error that wraps it (Echo's SetInternal idiom) goes to the
 // application's HTTPErrorHandler, as the documentation says.
 func TestErrorHandlerWrappedErrorReachesTheApp(t *testing.T) {
-	f := authtest.NewFixture(t)
+	f := conformance.NewFixture(t)
 	e := echo.New()
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
 		_ = c.JSON(http.StatusUnauthorized, map[string]string{"app": "own format"})

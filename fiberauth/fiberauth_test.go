@@ -17,6 +17,7 @@ import (
 
 	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/core/authtest"
+	"github.com/jwksauth/jwksauth/core/authtest/conformance"
 	"github.com/jwksauth/jwksauth/fiberauth"
 )
 
@@ -25,7 +26,7 @@ import (
 func respond(c *fiber.Ctx) error {
 	p, _ := fiberauth.Principal(c)
 	fromCtx, _ := core.PrincipalFromContext(c.UserContext())
-	status, body := authtest.Respond(p, fromCtx)
+	status, body := conformance.Respond(p, fromCtx)
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Status(status).Send(body)
 }
@@ -34,20 +35,20 @@ func respond(c *fiber.Ctx) error {
 // largest token core accepts (fasthttp answers 431 beyond 4 KiB by default).
 func newApp() *fiber.App { return fiber.New(fiber.Config{ReadBufferSize: 32 << 10}) }
 
-// conformanceApp mounts the routes as documented on the authtest.Route* constants.
-func conformanceApp(c *authtest.Conformance) *fiber.App {
+// conformanceApp mounts the routes as documented on the conformance.Route* constants.
+func conformanceApp(c *conformance.Conformance) *fiber.App {
 	v := c.Verifier
 	mw := fiberauth.Middleware(v)
 	app := newApp()
-	app.Get(authtest.RouteProtected, mw, respond)
-	app.Get(authtest.RouteOptional, fiberauth.Middleware(v, fiberauth.Optional()), respond)
-	app.Get(authtest.RouteRead, mw, fiberauth.RequireScopes(v, authtest.ScopeRead), respond)
-	app.Get(authtest.RouteAll, mw, fiberauth.RequireScopes(v, authtest.ScopeRead, authtest.ScopeCreate), respond)
-	app.Get(authtest.RouteAny, mw, fiberauth.RequireAnyScope(v, authtest.ScopeRead, authtest.ScopeUpdate), respond)
-	app.Get(authtest.RouteRole, mw, fiberauth.Require(v, v.RequireRoles(authtest.RoleAdmin)), respond)
-	app.Get(authtest.RouteGuardOnly, fiberauth.RequireScopes(v, authtest.ScopeRead), respond)
-	app.Get(authtest.RouteSources, fiberauth.Middleware(c.Sources), respond)
-	app.Get(authtest.RouteOutage, fiberauth.Middleware(c.Outage), respond)
+	app.Get(conformance.RouteProtected, mw, respond)
+	app.Get(conformance.RouteOptional, fiberauth.Middleware(v, fiberauth.Optional()), respond)
+	app.Get(conformance.RouteRead, mw, fiberauth.RequireScopes(v, conformance.ScopeRead), respond)
+	app.Get(conformance.RouteAll, mw, fiberauth.RequireScopes(v, conformance.ScopeRead, conformance.ScopeCreate), respond)
+	app.Get(conformance.RouteAny, mw, fiberauth.RequireAnyScope(v, conformance.ScopeRead, conformance.ScopeUpdate), respond)
+	app.Get(conformance.RouteRole, mw, fiberauth.Require(v, v.RequireRoles(conformance.RoleAdmin)), respond)
+	app.Get(conformance.RouteGuardOnly, fiberauth.RequireScopes(v, conformance.ScopeRead), respond)
+	app.Get(conformance.RouteSources, fiberauth.Middleware(c.Sources), respond)
+	app.Get(conformance.RouteOutage, fiberauth.Middleware(c.Outage), respond)
 	for _, rt := range c.Routes {
 		hs := []fiber.Handler{fiberauth.Middleware(rt.Verifier)}
 		if rt.Requirement != nil {
@@ -59,26 +60,26 @@ func conformanceApp(c *authtest.Conformance) *fiber.App {
 	return app
 }
 
-func serve(app *fiber.App) authtest.Do {
+func serve(app *fiber.App) conformance.Do {
 	return func(r *http.Request) (*http.Response, error) { return app.Test(r, -1) }
 }
 
 func TestConformance(t *testing.T) {
-	c := authtest.NewConformance(t)
+	c := conformance.NewConformance(t)
 	c.Run(t, serve(conformanceApp(c)))
 }
 
-// adapter is the Fiber glue of the shared adapter checks (authtest.Adapter).
-var adapter = authtest.Adapter{
-	Skipper: func(v *core.Verifier) authtest.Do {
+// adapter is the Fiber glue of the shared adapter checks (conformance.Adapter).
+var adapter = conformance.Adapter{
+	Skipper: func(v *core.Verifier) conformance.Do {
 		skip := fiberauth.WithSkipper(func(c *fiber.Ctx) bool { return c.Route().Path == "/public" })
 		app := newApp()
 		app.Get("/public", fiberauth.Middleware(v, skip), respond)
 		app.Get("/private", fiberauth.Middleware(v, skip), respond)
-		app.Get("/public-guard", fiberauth.Require(v, v.RequireScopes(authtest.ScopeRead), fiberauth.WithSkipper(func(*fiber.Ctx) bool { return true })), respond)
+		app.Get("/public-guard", fiberauth.Require(v, v.RequireScopes(conformance.ScopeRead), fiberauth.WithSkipper(func(*fiber.Ctx) bool { return true })), respond)
 		return serve(app)
 	},
-	ErrorHandler: func(v *core.Verifier, record func(*core.Error), next func()) authtest.Do {
+	ErrorHandler: func(v *core.Verifier, record func(*core.Error), next func()) conformance.Do {
 		handler := fiberauth.WithErrorHandler(func(c *fiber.Ctx, err *core.Error) error {
 			record(err)
 			return c.Status(http.StatusTeapot).JSON(fiber.Map{"code": err.Code})
@@ -86,11 +87,11 @@ var adapter = authtest.Adapter{
 		last := func(*fiber.Ctx) error { next(); return nil }
 		app := newApp()
 		app.Get("/mw", fiberauth.Middleware(v, handler), last)
-		app.Get("/guard", fiberauth.Require(v, v.RequireScopes(authtest.ScopeCreate), handler), last)
+		app.Get("/guard", fiberauth.Require(v, v.RequireScopes(conformance.ScopeCreate), handler), last)
 		app.Get("/default", fiberauth.Middleware(v, fiberauth.WithErrorHandler(nil)), last)
 		return serve(app)
 	},
-	LaxErrorHandler: func(v *core.Verifier, next func()) authtest.Do {
+	LaxErrorHandler: func(v *core.Verifier, next func()) conformance.Do {
 		last := func(*fiber.Ctx) error { next(); return nil }
 		app := newApp()
 		app.Get("/silent", fiberauth.Middleware(v, fiberauth.WithErrorHandler(func(*fiber.Ctx, *core.Error) error { return nil })), last)
@@ -98,15 +99,15 @@ var adapter = authtest.Adapter{
 		app.Get("/wraps", fiberauth.Middleware(v, fiberauth.WithErrorHandler(func(_ *fiber.Ctx, err *core.Error) error { return fmt.Errorf("auth: %w", err) })), last)
 		return serve(app)
 	},
-	Guards: func(v *core.Verifier) authtest.Do {
+	Guards: func(v *core.Verifier) conformance.Do {
 		app := newApp()
-		app.Get("/both", fiberauth.Middleware(v), fiberauth.RequireScopes(v, authtest.ScopeRead), respond)
-		app.Get("/two-guards", fiberauth.RequireScopes(v, authtest.ScopeRead), fiberauth.RequireAnyScope(v, authtest.ScopeRead), respond)
-		app.Get("/alone", fiberauth.RequireScopes(v, authtest.ScopeRead), respond)
-		app.Get("/optional-guard", fiberauth.Middleware(v, fiberauth.Optional()), fiberauth.RequireScopes(v, authtest.ScopeRead), respond)
+		app.Get("/both", fiberauth.Middleware(v), fiberauth.RequireScopes(v, conformance.ScopeRead), respond)
+		app.Get("/two-guards", fiberauth.RequireScopes(v, conformance.ScopeRead), fiberauth.RequireAnyScope(v, conformance.ScopeRead), respond)
+		app.Get("/alone", fiberauth.RequireScopes(v, conformance.ScopeRead), respond)
+		app.Get("/optional-guard", fiberauth.Middleware(v, fiberauth.Optional()), fiberauth.RequireScopes(v, conformance.ScopeRead), respond)
 		return serve(app)
 	},
-	Storage: func(v *core.Verifier, seen func(context.Context, *core.Principal, *core.Principal)) authtest.Do {
+	Storage: func(v *core.Verifier, seen func(context.Context, *core.Principal, *core.Principal)) conformance.Do {
 		app := newApp()
 		app.Get("/", fiberauth.Middleware(v), func(c *fiber.Ctx) error {
 			stored, _ := c.Locals(fiberauth.PrincipalKey).(*core.Principal)
@@ -127,7 +128,7 @@ var adapter = authtest.Adapter{
 			p, ok = fiberauth.Principal(c)
 			return nil
 		})
-		if rec := authtest.Get(t, serve(app), "/", ""); rec.Code != http.StatusOK {
+		if rec := conformance.Get(t, serve(app), "/", ""); rec.Code != http.StatusOK {
 			t.Fatalf("status = %d", rec.Code)
 		}
 		return p, ok
@@ -139,14 +140,14 @@ func TestAdapter(t *testing.T) { adapter.Run(t) }
 // TestLargeToken sends a valid token of about 12 KiB (under core's 16 KiB
 // cap) through an app with the documented ReadBufferSize.
 func TestLargeToken(t *testing.T) {
-	f := authtest.NewFixture(t)
+	f := conformance.NewFixture(t)
 	app := newApp()
 	app.Get("/", fiberauth.Middleware(f.Verifier), respond)
 	token := f.Issuer.MustMint(t, authtest.Claims{"pad": strings.Repeat("x", 9<<10)})
 	if len(token) < 12<<10 || len(token) > core.DefaultMaxTokenSize {
 		t.Fatalf("token is %d bytes, want 12 KiB..16 KiB", len(token))
 	}
-	if rec := authtest.Get(t, serve(app), "/", token); rec.Code != http.StatusOK {
+	if rec := conformance.Get(t, serve(app), "/", token); rec.Code != http.StatusOK {
 		t.Errorf("status = %d, want 200 (body %s)", rec.Code, rec.Body)
 	}
 }
@@ -154,7 +155,7 @@ func TestLargeToken(t *testing.T) {
 // TestHeaderNameCase sends a lower-case authorization field name, with and
 // without fasthttp's header-name normalizing.
 func TestHeaderNameCase(t *testing.T) {
-	f := authtest.NewFixture(t)
+	f := conformance.NewFixture(t)
 	token := f.Issuer.MustMint(t, nil)
 	for _, tc := range []struct {
 		name          string
@@ -186,7 +187,7 @@ func TestHeaderNameCase(t *testing.T) {
 // Echo) trims both, so Fiber must read the same token. (app.Test writes the
 // request through net/http, which would trim the tab before Fiber saw it.)
 func TestAuthorizationValueOWS(t *testing.T) {
-	f := authtest.NewFixture(t)
+	f := conformance.NewFixture(t)
 	app := newApp()
 	app.Get("/", fiberauth.Middleware(f.Verifier), respond)
 	h := app.Handler()
@@ -217,7 +218,7 @@ func TestAuthorizationValueOWS(t *testing.T) {
 // runs: docs/security.md lists these as accepted behaviours. Raw bytes go
 // to a real listener, since app.Test writes requests through net/http.
 func TestServerAnswersFirst(t *testing.T) {
-	f := authtest.NewFixture(t)
+	f := conformance.NewFixture(t)
 	app := newApp()
 	app.Get("/", fiberauth.Middleware(f.Verifier), respond)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -16,7 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/jwksauth/jwksauth/core"
-	"github.com/jwksauth/jwksauth/core/authtest"
+	"github.com/jwksauth/jwksauth/core/authtest/conformance"
 	"github.com/jwksauth/jwksauth/ginauth"
 )
 
@@ -30,24 +30,24 @@ func TestMain(m *testing.M) {
 func respond(c *gin.Context) {
 	p, _ := ginauth.Principal(c)
 	fromCtx, _ := core.PrincipalFromContext(c.Request.Context())
-	status, body := authtest.Respond(p, fromCtx)
+	status, body := conformance.Respond(p, fromCtx)
 	c.Data(status, "application/json", body)
 }
 
-// conformanceApp mounts the routes as documented on the authtest.Route* constants.
-func conformanceApp(c *authtest.Conformance) *gin.Engine {
+// conformanceApp mounts the routes as documented on the conformance.Route* constants.
+func conformanceApp(c *conformance.Conformance) *gin.Engine {
 	v := c.Verifier
 	mw := ginauth.Middleware(v)
 	r := gin.New()
-	r.GET(authtest.RouteProtected, mw, respond)
-	r.GET(authtest.RouteOptional, ginauth.Middleware(v, ginauth.Optional()), respond)
-	r.GET(authtest.RouteRead, mw, ginauth.RequireScopes(v, authtest.ScopeRead), respond)
-	r.GET(authtest.RouteAll, mw, ginauth.RequireScopes(v, authtest.ScopeRead, authtest.ScopeCreate), respond)
-	r.GET(authtest.RouteAny, mw, ginauth.RequireAnyScope(v, authtest.ScopeRead, authtest.ScopeUpdate), respond)
-	r.GET(authtest.RouteRole, mw, ginauth.Require(v, v.RequireRoles(authtest.RoleAdmin)), respond)
-	r.GET(authtest.RouteGuardOnly, ginauth.RequireScopes(v, authtest.ScopeRead), respond)
-	r.GET(authtest.RouteSources, ginauth.Middleware(c.Sources), respond)
-	r.GET(authtest.RouteOutage, ginauth.Middleware(c.Outage), respond)
+	r.GET(conformance.RouteProtected, mw, respond)
+	r.GET(conformance.RouteOptional, ginauth.Middleware(v, ginauth.Optional()), respond)
+	r.GET(conformance.RouteRead, mw, ginauth.RequireScopes(v, conformance.ScopeRead), respond)
+	r.GET(conformance.RouteAll, mw, ginauth.RequireScopes(v, conformance.ScopeRead, conformance.ScopeCreate), respond)
+	r.GET(conformance.RouteAny, mw, ginauth.RequireAnyScope(v, conformance.ScopeRead, conformance.ScopeUpdate), respond)
+	r.GET(conformance.RouteRole, mw, ginauth.Require(v, v.RequireRoles(conformance.RoleAdmin)), respond)
+	r.GET(conformance.RouteGuardOnly, ginauth.RequireScopes(v, conformance.ScopeRead), respond)
+	r.GET(conformance.RouteSources, ginauth.Middleware(c.Sources), respond)
+	r.GET(conformance.RouteOutage, ginauth.Middleware(c.Outage), respond)
 	for _, rt := range c.Routes {
 		hs := []gin.HandlerFunc{ginauth.Middleware(rt.Verifier)}
 		if rt.Requirement != nil {
@@ -59,7 +59,7 @@ func conformanceApp(c *authtest.Conformance) *gin.Engine {
 	return r
 }
 
-func serve(h http.Handler) authtest.Do {
+func serve(h http.Handler) conformance.Do {
 	return func(r *http.Request) (*http.Response, error) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
@@ -68,21 +68,21 @@ func serve(h http.Handler) authtest.Do {
 }
 
 func TestConformance(t *testing.T) {
-	c := authtest.NewConformance(t)
+	c := conformance.NewConformance(t)
 	c.Run(t, serve(conformanceApp(c)))
 }
 
-// adapter is the Gin glue of the shared adapter checks (authtest.Adapter).
-var adapter = authtest.Adapter{
-	Skipper: func(v *core.Verifier) authtest.Do {
+// adapter is the Gin glue of the shared adapter checks (conformance.Adapter).
+var adapter = conformance.Adapter{
+	Skipper: func(v *core.Verifier) conformance.Do {
 		skip := ginauth.WithSkipper(func(c *gin.Context) bool { return c.FullPath() == "/public" })
 		r := gin.New()
 		r.GET("/public", ginauth.Middleware(v, skip), respond)
 		r.GET("/private", ginauth.Middleware(v, skip), respond)
-		r.GET("/public-guard", ginauth.Require(v, v.RequireScopes(authtest.ScopeRead), ginauth.WithSkipper(func(*gin.Context) bool { return true })), respond)
+		r.GET("/public-guard", ginauth.Require(v, v.RequireScopes(conformance.ScopeRead), ginauth.WithSkipper(func(*gin.Context) bool { return true })), respond)
 		return serve(r)
 	},
-	ErrorHandler: func(v *core.Verifier, record func(*core.Error), next func()) authtest.Do {
+	ErrorHandler: func(v *core.Verifier, record func(*core.Error), next func()) conformance.Do {
 		handler := ginauth.WithErrorHandler(func(c *gin.Context, err *core.Error) {
 			record(err)
 			c.JSON(http.StatusTeapot, gin.H{"code": err.Code})
@@ -90,11 +90,11 @@ var adapter = authtest.Adapter{
 		last := func(*gin.Context) { next() }
 		r := gin.New()
 		r.GET("/mw", ginauth.Middleware(v, handler), last)
-		r.GET("/guard", ginauth.Require(v, v.RequireScopes(authtest.ScopeCreate), handler), last)
+		r.GET("/guard", ginauth.Require(v, v.RequireScopes(conformance.ScopeCreate), handler), last)
 		r.GET("/default", ginauth.Middleware(v, ginauth.WithErrorHandler(nil)), last)
 		return serve(r)
 	},
-	LaxErrorHandler: func(v *core.Verifier, next func()) authtest.Do {
+	LaxErrorHandler: func(v *core.Verifier, next func()) conformance.Do {
 		silent := ginauth.WithErrorHandler(func(*gin.Context, *core.Error) {})
 		last := func(*gin.Context) { next() }
 		r := gin.New()
@@ -103,15 +103,15 @@ var adapter = authtest.Adapter{
 		r.GET("/wraps", ginauth.Middleware(v, silent), last)
 		return serve(r)
 	},
-	Guards: func(v *core.Verifier) authtest.Do {
+	Guards: func(v *core.Verifier) conformance.Do {
 		r := gin.New()
-		r.GET("/both", ginauth.Middleware(v), ginauth.RequireScopes(v, authtest.ScopeRead), respond)
-		r.GET("/two-guards", ginauth.RequireScopes(v, authtest.ScopeRead), ginauth.RequireAnyScope(v, authtest.ScopeRead), respond)
-		r.GET("/alone", ginauth.RequireScopes(v, authtest.ScopeRead), respond)
-		r.GET("/optional-guard", ginauth.Middleware(v, ginauth.Optional()), ginauth.RequireScopes(v, authtest.ScopeRead), respond)
+		r.GET("/both", ginauth.Middleware(v), ginauth.RequireScopes(v, conformance.ScopeRead), respond)
+		r.GET("/two-guards", ginauth.RequireScopes(v, conformance.ScopeRead), ginauth.RequireAnyScope(v, conformance.ScopeRead), respond)
+		r.GET("/alone", ginauth.RequireScopes(v, conformance.ScopeRead), respond)
+		r.GET("/optional-guard", ginauth.Middleware(v, ginauth.Optional()), ginauth.RequireScopes(v, conformance.ScopeRead), respond)
 		return serve(r)
 	},
-	Storage: func(v *core.Verifier, seen func(context.Context, *core.Principal, *core.Principal)) authtest.Do {
+	Storage: func(v *core.Verifier, seen func(context.Context, *core.Principal, *core.Principal)) conformance.Do {
 		r := gin.New()
 		r.GET("/", ginauth.Middleware(v), func(c *gin.Context) {
 			v, _ := c.Get(ginauth.PrincipalKey)
@@ -138,7 +138,7 @@ func TestAdapter(t *testing.T) { adapter.Run(t) }
 // status and challenge; without such a middleware, core's status and
 // challenge with an empty body, never an empty 200.
 func TestErrorHandlerRecordingWithCError(t *testing.T) {
-	f := authtest.NewFixture(t)
+	f := conformance.NewFixture(t)
 	record := ginauth.WithErrorHandler(func(c *gin.Context, err *core.Error) { _ = c.Error(err) })
 	ok := func(c *gin.Context) { c.String(http.StatusOK, "ok") }
 	r := gin.New()
@@ -188,7 +188,7 @@ func TestErrorHandlerRecordingWithCError(t *testing.T) {
 // its app: docs/security.md lists these as accepted behaviours. Raw bytes
 // go to a real server, since a client would refuse to send them.
 func TestServerAnswersFirst(t *testing.T) {
-	f := authtest.NewFixture(t)
+	f := conformance.NewFixture(t)
 	r := gin.New()
 	r.GET("/", ginauth.Middleware(f.Verifier), respond)
 	srv := httptest.NewServer(r)

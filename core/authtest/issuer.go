@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,8 +53,15 @@ type Issuer struct {
 	// URL is the issuer identifier and base URL (http://127.0.0.1:port).
 	URL string
 
-	srv *httptest.Server
-	mux *http.ServeMux
+	srv    *http.Server
+	mux    *http.ServeMux
+	served chan struct{} // closed when srv.Serve has returned
+
+	// Close waits for the requests in flight (as httptest.Server.Close
+	// does), counted in reqs while closed is false.
+	reqMu  sync.Mutex
+	reqs   sync.WaitGroup
+	closed bool
 
 	mu           sync.Mutex
 	signing      *Key
@@ -108,16 +114,46 @@ func NewIssuer(opts ...IssuerOption) (*Issuer, error) {
 	i := &Issuer{signing: key, published: []*Key{key}, now: time.Now, mux: http.NewServeMux()}
 	i.mux.HandleFunc("GET /.well-known/openid-configuration", i.serveDiscovery)
 	i.mux.HandleFunc("GET /jwks", i.serveJWKS)
-	i.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: i.mux, ReadHeaderTimeout: 5 * time.Second}}
-	i.srv.Start()
-	i.URL = i.srv.URL
+	i.srv = &http.Server{Handler: http.HandlerFunc(i.serve), ReadHeaderTimeout: 5 * time.Second}
+	i.served = make(chan struct{})
+	i.URL = "http://" + ln.Addr().String()
+	go func() {
+		defer close(i.served)
+		_ = i.srv.Serve(ln) // http.ErrServerClosed once Close is called
+	}()
 	return i, nil
 }
 
-// Close stops the issuer's server.
+// serve counts the request for Close, then hands it to the mux.
+func (i *Issuer) serve(w http.ResponseWriter, r *http.Request) {
+	i.reqMu.Lock()
+	if i.closed {
+		i.reqMu.Unlock()
+		http.Error(w, "issuer closed", http.StatusServiceUnavailable)
+		return
+	}
+	i.reqs.Add(1)
+	i.reqMu.Unlock()
+	defer i.reqs.Done()
+	i.mux.ServeHTTP(w, r)
+}
+
+// Close stops the issuer's server: it closes the listener and every
+// connection, then waits for the requests in flight to return (a handler
+// blocked on its request's context returns once its connection is closed).
+// Closing twice is harmless.
 func (i *Issuer) Close() {
-	i.srv.CloseClientConnections()
-	i.srv.Close()
+	i.reqMu.Lock()
+	i.closed = true
+	i.reqMu.Unlock()
+	_ = i.srv.Close()
+	<-i.served
+	i.reqs.Wait()
+	// As httptest.Server.Close does: idle keep-alive connections of the
+	// default transport to this server are dead now.
+	if t, ok := http.DefaultTransport.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
 }
 
 // JWKSURL returns the URL of the key set.

@@ -1,11 +1,14 @@
 // Package authtest is jwksauth's test kit, for its own tests and for yours:
-// an in-process OpenID issuer (discovery and JWKS over httptest on
+// an in-process OpenID issuer (discovery and JWKS over plain http on
 // loopback), signing keys of every supported type, token minting with any
-// claims and headers, key rotation, a fault-injecting JWKS endpoint, and the
-// conformance table every framework adapter runs.
+// claims and headers, key rotation and a fault-injecting JWKS endpoint. The
+// conformance table every framework adapter runs is in the sibling package
+// conformance (core/authtest/conformance).
 //
 // Nothing here is for production: keys live in memory and the issuer serves
-// plain http on loopback.
+// plain http on loopback. It does not import testing or net/http/httptest,
+// so an application may link the issuer into a development mode (the
+// examples do) without the test packages coming along.
 package authtest
 
 import (

@@ -1,8 +1,10 @@
-package authtest
+package conformance
 
 import (
 	"net/http"
 	"testing"
+
+	"github.com/jwksauth/jwksauth/core/authtest"
 )
 
 // The routes of the Protected Resource Metadata cases (RFC 9728), behind
@@ -35,10 +37,10 @@ func (c *Conformance) metadataCases(t testing.TB) []Case {
 		`"dpop_signing_alg_values_supported":["RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","ES512","EdDSA"],` +
 		`"dpop_bound_access_tokens_required":false}`
 	served := http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"public, max-age=3600"}, "Access-Control-Allow-Origin": {"*"}}
-	forResource := i.MustMint(t, Claims{"aud": ResourceID, "scope": ScopeRead})
-	forOther := i.MustMint(t, Claims{"aud": "https://other.example.com", "scope": ScopeRead})
+	forResource := i.MustMint(t, authtest.Claims{"aud": ResourceID, "scope": ScopeRead})
+	forOther := i.MustMint(t, authtest.Claims{"aud": "https://other.example.com", "scope": ScopeRead})
 	withRM := func(params string) []string {
-		return []string{`Bearer realm="api"` + rm + params, `DPoP realm="api"` + rm + `, ` + DPoPAlgs + params}
+		return []string{`Bearer realm="api"` + rm + params, `DPoP realm="api"` + rm + `, ` + authtest.DPoPAlgs + params}
 	}
 	desc := func(code, d string) string { return `, error="` + code + `", error_description="` + d + `"` }
 	return []Case{
@@ -48,7 +50,7 @@ func (c *Conformance) metadataCases(t testing.TB) []Case {
 			Body:    `{"error":"method_not_allowed","error_description":"use GET or HEAD"}`,
 			Headers: http.Header{"Allow": {"GET, HEAD"}}}},
 		{Name: "resource: no credential", Path: RouteResource, Want: Want{Status: 401, Challenges: withRM(""), Body: noCredBody}},
-		{Name: "resource: token for the resource", Path: RouteResource, Header: bearer(forResource), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "resource: token for the resource", Path: RouteResource, Header: bearer(forResource), Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "resource: token for another resource", Path: RouteResource, Header: bearer(forOther), Want: Want{Status: 401,
 			Challenges: withRM(desc("invalid_token", "the access token audience is not accepted")),
 			Body:       `{"error":"invalid_token","error_description":"the access token audience is not accepted"}`}},

@@ -1,8 +1,8 @@
-package authtest
+package conformance
 
 import (
-	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jwksauth/jwksauth/core"
+	"github.com/jwksauth/jwksauth/core/authtest"
 )
 
 // The routes an adapter mounts to run the conformance table. Each handler
@@ -99,7 +100,7 @@ type Want struct {
 
 // Conformance is the shared table that keeps the adapters identical.
 type Conformance struct {
-	Issuer   *Issuer
+	Issuer   *authtest.Issuer
 	Verifier *core.Verifier // audience DefaultAudience, role claim "roles"
 	Sources  *core.Verifier // as Verifier, plus WithQueryToken and WithCookieToken(CookieName)
 	Outage   *core.Verifier // an issuer whose JWKS endpoint is down
@@ -119,7 +120,7 @@ type Conformance struct {
 	ResourceCreate *core.Requirement
 	// Issuer2 is a second issuer, and Issuers the Verifier of Issuer and
 	// Issuer2 (WithIssuers), mounted at RouteIssuers.
-	Issuer2 *Issuer
+	Issuer2 *authtest.Issuer
 	Issuers *core.Verifier
 	Cases   []Case
 }
@@ -128,20 +129,20 @@ type Conformance struct {
 // keys) and the cases. Everything is closed when the test ends.
 func NewConformance(t testing.TB) *Conformance {
 	t.Helper()
-	iss := MustIssuer(t)
-	down := MustIssuer(t)
-	down.SetFault(FaultDown)
+	iss := authtest.MustIssuer(t)
+	down := authtest.MustIssuer(t)
+	down.SetFault(authtest.FaultDown)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	mk := func(url string, extra ...core.Option) *core.Verifier {
 		opts := append([]core.Option{
 			core.WithIssuer(url),
-			core.WithAudiences(DefaultAudience),
+			core.WithAudiences(authtest.DefaultAudience),
 			core.WithRoleClaims("roles"),
 		}, extra...)
 		v, err := core.New(ctx, opts...)
 		if err != nil {
-			t.Fatalf("authtest: %v", err)
+			t.Fatalf("conformance: %v", err)
 		}
 		t.Cleanup(func() { _ = v.Close() })
 		return v
@@ -170,7 +171,7 @@ func NewConformance(t testing.TB) *Conformance {
 	defer rcancel()
 	for _, v := range []*core.Verifier{c.Verifier, c.Sources, c.DPoPRequired, c.DPoPNonce, c.ProofStoreDown, c.CertProxy, c.Resource, c.Issuers} {
 		if err := v.Ready(rctx); err != nil {
-			t.Fatalf("authtest: %v", err)
+			t.Fatalf("conformance: %v", err)
 		}
 	}
 	c.Cases = append(c.cases(t), c.hostileCases(t)...)
@@ -180,27 +181,13 @@ func NewConformance(t testing.TB) *Conformance {
 	return c
 }
 
-const (
-	noCredBody = `{"error":"unauthorized","error_description":"a bearer token is required"}`
-	// DPoPAlgs is the algs parameter of the DPoP challenge of a Verifier
-	// with the default DPoP algorithms.
-	DPoPAlgs = `algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA"`
-)
+const noCredBody = `{"error":"unauthorized","error_description":"a bearer token is required"}`
 
 // bare is the pair of challenges of a request without credentials.
-var bare = Challenges("")
-
-// Challenges returns the WWW-Authenticate fields a Verifier with the
-// default realm and DPoP settings (DPoP allowed beside bearer tokens) sends
-// with a 400 or 401 whose error parameters are params (such as
-// `, error="invalid_token", error_description="…"`; "" for none): a Bearer
-// challenge, then a DPoP one.
-func Challenges(params string) []string {
-	return []string{`Bearer realm="api"` + params, `DPoP realm="api", ` + DPoPAlgs + params}
-}
+var bare = authtest.Challenges("")
 
 func failure(status int, code, desc string) Want {
-	return Want{Status: status, Challenges: Challenges(`, error="` + code + `", error_description="` + desc + `"`),
+	return Want{Status: status, Challenges: authtest.Challenges(`, error="` + code + `", error_description="` + desc + `"`),
 		Body: `{"error":"` + code + `","error_description":"` + desc + `"}`}
 }
 
@@ -231,18 +218,20 @@ func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bear
 
 func (c *Conformance) cases(t testing.TB) []Case {
 	i := c.Issuer
-	m := func(claims Claims, opts ...MintOption) string { return i.MustMint(t, claims, opts...) }
-	now := time.Now()
-	read := m(Claims{"scope": ScopeRead})
-	readCreate := m(Claims{"scope": ScopeRead + " " + ScopeCreate})
-	update := m(Claims{"scope": ScopeUpdate})
-	other, err := NewKey("RS256")
-	if err != nil {
-		t.Fatalf("authtest: %v", err)
+	m := func(claims authtest.Claims, opts ...authtest.MintOption) string {
+		return i.MustMint(t, claims, opts...)
 	}
-	forged := m(Claims{"scope": ScopeRead}, SignedBy(other), Header("kid", i.SigningKey().ID))
-	hs := m(Claims{"scope": ScopeRead}, Header("alg", "HS256"))
-	none := m(Claims{"scope": ScopeRead}, Header("alg", "none"))
+	now := time.Now()
+	read := m(authtest.Claims{"scope": ScopeRead})
+	readCreate := m(authtest.Claims{"scope": ScopeRead + " " + ScopeCreate})
+	update := m(authtest.Claims{"scope": ScopeUpdate})
+	other, err := authtest.NewKey("RS256")
+	if err != nil {
+		t.Fatalf("conformance: %v", err)
+	}
+	forged := m(authtest.Claims{"scope": ScopeRead}, authtest.SignedBy(other), authtest.Header("kid", i.SigningKey().ID))
+	hs := m(authtest.Claims{"scope": ScopeRead}, authtest.Header("alg", "HS256"))
+	none := m(authtest.Claims{"scope": ScopeRead}, authtest.Header("alg", "none"))
 	dup := dupClaimToken(t, i)
 	huge := strings.Repeat("a", core.DefaultMaxTokenSize+1)
 	noPerm := noCredBody
@@ -250,9 +239,9 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		// reading the credential (RFC 6750 §2)
 		{Name: "no credential", Path: RouteProtected, Want: Want{Status: 401, Challenges: bare, Body: noPerm}},
 		{Name: "basic scheme", Path: RouteProtected, Header: http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}, Want: Want{Status: 401, Challenges: bare, Body: noPerm}},
-		{Name: "bearer lower case", Path: RouteProtected, Header: http.Header{"Authorization": {"bearer " + read}}, Want: ok(DefaultSubject, ScopeRead)},
-		{Name: "bearer upper case", Path: RouteProtected, Header: http.Header{"Authorization": {"BEARER " + read}}, Want: ok(DefaultSubject, ScopeRead)},
-		{Name: "several spaces", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer   " + read}}, Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "bearer lower case", Path: RouteProtected, Header: http.Header{"Authorization": {"bearer " + read}}, Want: ok(authtest.DefaultSubject, ScopeRead)},
+		{Name: "bearer upper case", Path: RouteProtected, Header: http.Header{"Authorization": {"BEARER " + read}}, Want: ok(authtest.DefaultSubject, ScopeRead)},
+		{Name: "several spaces", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer   " + read}}, Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "bearer without token", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer"}}, Want: invalidRequest()},
 		{Name: "inner whitespace", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer abc def"}}, Want: invalidRequest()},
 		{Name: "tab separator", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer\t" + read}}, Want: invalidRequest()},
@@ -260,11 +249,11 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "padding inside token", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer ab=cd"}}, Want: invalidRequest()},
 		{Name: "two authorization headers", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer " + read, "Bearer " + read}}, Want: twoMethods()},
 		{Name: "query token ignored by default", Path: RouteProtected, Query: "access_token=" + read, Want: Want{Status: 401, Challenges: bare, Body: noPerm}},
-		{Name: "query token when enabled", Path: RouteSources, Query: "access_token=" + read, Want: ok(DefaultSubject, ScopeRead)},
-		{Name: "cookie token when enabled", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read}}, Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "query token when enabled", Path: RouteSources, Query: "access_token=" + read, Want: ok(authtest.DefaultSubject, ScopeRead)},
+		{Name: "cookie token when enabled", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read}}, Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "header and query token", Path: RouteSources, Query: "access_token=" + read, Header: bearer(read), Want: twoMethods()},
 		{Name: "two cookie tokens", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read + "; " + CookieName + "=" + read}}, Want: twoMethods()},
-		{Name: "cookie with spaces around its name and value", Path: RouteSources, Header: http.Header{"Cookie": {"x=1;  " + CookieName + " = " + read}}, Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "cookie with spaces around its name and value", Path: RouteSources, Header: http.Header{"Cookie": {"x=1;  " + CookieName + " = " + read}}, Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "cookie twin with a space before =", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read + "; " + CookieName + " =x"}}, Want: twoMethods()},
 		{Name: "cookie token and a twin no cookie may hold", Path: RouteSources, Header: http.Header{"Cookie": {CookieName + "=" + read + "; " + CookieName + `=a\b`}}, Want: twoMethods()},
 		{Name: "header and cookie token", Path: RouteSources, Header: http.Header{"Authorization": {"Bearer " + read}, "Cookie": {CookieName + "=" + read}}, Want: twoMethods()},
@@ -279,58 +268,58 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "query token holding a semicolon", Path: RouteSources, Query: "access_token=" + read + ";x=1", Want: invalidRequest()},
 		{Name: "query token holding a plus (a space)", Path: RouteSources, Query: "access_token=" + read + "+", Want: invalidRequest()},
 		{Name: "query token before a hash", Path: RouteSources, Query: "access_token=" + read + "#x", Want: invalidRequest()},
-		{Name: "%-encoded query name and token", Path: RouteSources, Query: "%61ccess%5Ftoken=" + strings.ReplaceAll(read, ".", "%2E"), Want: ok(DefaultSubject, ScopeRead)},
-		{Name: "query name with a plus is another name", Path: RouteSources, Query: "access_token+=x&access+token=y&access_token=" + read, Want: ok(DefaultSubject, ScopeRead)},
-		{Name: "query name with a bad escape is another name", Path: RouteSources, Query: "access_token%zz=x&%zz=y&access_token=" + read, Want: ok(DefaultSubject, ScopeRead)},
-		{Name: "query token beside pairs with semicolons and bad escapes", Path: RouteSources, Query: "a=1;b=2&c=%zz&&access_token=" + read, Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "%-encoded query name and token", Path: RouteSources, Query: "%61ccess%5Ftoken=" + strings.ReplaceAll(read, ".", "%2E"), Want: ok(authtest.DefaultSubject, ScopeRead)},
+		{Name: "query name with a plus is another name", Path: RouteSources, Query: "access_token+=x&access+token=y&access_token=" + read, Want: ok(authtest.DefaultSubject, ScopeRead)},
+		{Name: "query name with a bad escape is another name", Path: RouteSources, Query: "access_token%zz=x&%zz=y&access_token=" + read, Want: ok(authtest.DefaultSubject, ScopeRead)},
+		{Name: "query token beside pairs with semicolons and bad escapes", Path: RouteSources, Query: "a=1;b=2&c=%zz&&access_token=" + read, Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "header and a query token holding a semicolon", Path: RouteSources, Query: "access_token=a;b", Header: bearer(read), Want: twoMethods()},
 		// RFC 6750 §2: one method per request, even while the query source
 		// is off and the query token itself would be ignored.
 		{Name: "header and query token, query source off", Path: RouteProtected, Query: "access_token=x", Header: bearer(read), Want: twoMethods()},
 		{Name: "header and a query token holding a semicolon, query source off", Path: RouteProtected, Query: "access_token=a;b", Header: bearer(read), Want: twoMethods()},
 		{Name: "header and a %-encoded query token name, query source off", Path: RouteProtected, Query: "x=1&access%5ftoken=", Header: bearer(read), Want: twoMethods()},
-		{Name: "header and unrelated parameters, query source off", Path: RouteProtected, Query: "access_tokens=x&access_token%zz=y&token=z", Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "header and unrelated parameters, query source off", Path: RouteProtected, Query: "access_tokens=x&access_token%zz=y&token=z", Header: bearer(read), Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "token over the size cap", Path: RouteProtected, Header: bearer(huge), Want: invalidToken("the access token is too large")},
 		// validating the token (docs/security.md)
-		{Name: "valid token", Path: RouteProtected, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "valid token", Path: RouteProtected, Header: bearer(read), Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "not a JWT", Path: RouteProtected, Header: bearer("abc.def"), Want: invalidToken("the access token is malformed")},
 		{Name: "four segments", Path: RouteProtected, Header: bearer(read + ".abc"), Want: invalidToken("the access token is malformed")},
 		{Name: "forged signature", Path: RouteProtected, Header: bearer(forged), Want: invalidToken("the access token signature is invalid")},
 		{Name: "alg HS256 with the public key", Path: RouteProtected, Header: bearer(hs), Want: invalidToken("the signing algorithm is not accepted")},
 		{Name: "alg none", Path: RouteProtected, Header: bearer(none), Want: invalidToken("the signing algorithm is not accepted")},
-		{Name: "crit header", Path: RouteProtected, Header: bearer(m(nil, Header("crit", []string{"exp"}))), Want: invalidToken("the access token header is not supported")},
-		{Name: "unknown kid", Path: RouteProtected, Header: bearer(m(nil, Header("kid", "nope"))), Want: invalidToken("the signing key is not known")},
-		{Name: "expired", Path: RouteProtected, Header: bearer(m(Claims{"exp": now.Add(-time.Minute).Unix()})), Want: invalidToken("the access token has expired")},
-		{Name: "expired within leeway", Path: RouteProtected, Header: bearer(m(Claims{"exp": now.Add(-10 * time.Second).Unix()})), Want: ok(DefaultSubject)},
-		{Name: "no exp", Path: RouteProtected, Header: bearer(m(Claims{"exp": Omit})), Want: invalidToken("the access token lacks a required claim")},
-		{Name: "exp as string", Path: RouteProtected, Header: bearer(m(Claims{"exp": strconv.FormatInt(now.Add(time.Hour).Unix(), 10)})), Want: invalidToken("the access token is malformed")},
-		{Name: "nbf in the future", Path: RouteProtected, Header: bearer(m(Claims{"nbf": now.Add(time.Hour).Unix()})), Want: invalidToken("the access token is not valid yet")},
-		{Name: "iat in the future", Path: RouteProtected, Header: bearer(m(Claims{"iat": now.Add(time.Hour).Unix()})), Want: invalidToken("the access token was issued in the future")},
-		{Name: "wrong issuer", Path: RouteProtected, Header: bearer(m(Claims{"iss": i.URL + "/"})), Want: invalidToken("the access token issuer is not accepted")},
-		{Name: "wrong audience", Path: RouteProtected, Header: bearer(m(Claims{"aud": "other"})), Want: invalidToken("the access token audience is not accepted")},
-		{Name: "audience array", Path: RouteProtected, Header: bearer(m(Claims{"aud": []string{"other", DefaultAudience}})), Want: ok(DefaultSubject)},
-		{Name: "no audience, no client check", Path: RouteProtected, Header: bearer(m(Claims{"aud": Omit})), Want: invalidToken("the access token audience is not accepted")},
-		{Name: "cognito id token", Path: RouteProtected, Header: bearer(m(Claims{"token_use": "id"})), Want: invalidToken("the token is not an access token")},
+		{Name: "crit header", Path: RouteProtected, Header: bearer(m(nil, authtest.Header("crit", []string{"exp"}))), Want: invalidToken("the access token header is not supported")},
+		{Name: "unknown kid", Path: RouteProtected, Header: bearer(m(nil, authtest.Header("kid", "nope"))), Want: invalidToken("the signing key is not known")},
+		{Name: "expired", Path: RouteProtected, Header: bearer(m(authtest.Claims{"exp": now.Add(-time.Minute).Unix()})), Want: invalidToken("the access token has expired")},
+		{Name: "expired within leeway", Path: RouteProtected, Header: bearer(m(authtest.Claims{"exp": now.Add(-10 * time.Second).Unix()})), Want: ok(authtest.DefaultSubject)},
+		{Name: "no exp", Path: RouteProtected, Header: bearer(m(authtest.Claims{"exp": authtest.Omit})), Want: invalidToken("the access token lacks a required claim")},
+		{Name: "exp as string", Path: RouteProtected, Header: bearer(m(authtest.Claims{"exp": strconv.FormatInt(now.Add(time.Hour).Unix(), 10)})), Want: invalidToken("the access token is malformed")},
+		{Name: "nbf in the future", Path: RouteProtected, Header: bearer(m(authtest.Claims{"nbf": now.Add(time.Hour).Unix()})), Want: invalidToken("the access token is not valid yet")},
+		{Name: "iat in the future", Path: RouteProtected, Header: bearer(m(authtest.Claims{"iat": now.Add(time.Hour).Unix()})), Want: invalidToken("the access token was issued in the future")},
+		{Name: "wrong issuer", Path: RouteProtected, Header: bearer(m(authtest.Claims{"iss": i.URL + "/"})), Want: invalidToken("the access token issuer is not accepted")},
+		{Name: "wrong audience", Path: RouteProtected, Header: bearer(m(authtest.Claims{"aud": "other"})), Want: invalidToken("the access token audience is not accepted")},
+		{Name: "audience array", Path: RouteProtected, Header: bearer(m(authtest.Claims{"aud": []string{"other", authtest.DefaultAudience}})), Want: ok(authtest.DefaultSubject)},
+		{Name: "no audience, no client check", Path: RouteProtected, Header: bearer(m(authtest.Claims{"aud": authtest.Omit})), Want: invalidToken("the access token audience is not accepted")},
+		{Name: "cognito id token", Path: RouteProtected, Header: bearer(m(authtest.Claims{"token_use": "id"})), Want: invalidToken("the token is not an access token")},
 		{Name: "duplicate claim", Path: RouteProtected, Header: bearer(dup), Want: invalidToken("the access token is malformed")},
 		// scopes (RFC 6750 §3.1, insufficient_scope)
-		{Name: "scope present", Path: RouteRead, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "scope present", Path: RouteRead, Header: bearer(read), Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "scope missing", Path: RouteRead, Header: bearer(update), Want: insufficient(ScopeRead)},
-		{Name: "scope case differs", Path: RouteRead, Header: bearer(m(Claims{"scope": "EXAMPLE:NOTE:READ"})), Want: insufficient(ScopeRead)},
-		{Name: "scope prefix is not the scope", Path: RouteRead, Header: bearer(m(Claims{"scope": ScopeRead + ":all"})), Want: insufficient(ScopeRead)},
-		{Name: "scp array", Path: RouteRead, Header: bearer(m(Claims{"scp": []string{ScopeRead}})), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "scope case differs", Path: RouteRead, Header: bearer(m(authtest.Claims{"scope": "EXAMPLE:NOTE:READ"})), Want: insufficient(ScopeRead)},
+		{Name: "scope prefix is not the scope", Path: RouteRead, Header: bearer(m(authtest.Claims{"scope": ScopeRead + ":all"})), Want: insufficient(ScopeRead)},
+		{Name: "scp array", Path: RouteRead, Header: bearer(m(authtest.Claims{"scp": []string{ScopeRead}})), Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "scope guard without token", Path: RouteRead, Want: Want{Status: 401, Challenges: bare, Body: noPerm}},
 		{Name: "scope guard with invalid token", Path: RouteRead, Header: bearer(forged), Want: invalidToken("the access token signature is invalid")},
-		{Name: "all-of met", Path: RouteAll, Header: bearer(readCreate), Want: ok(DefaultSubject, ScopeRead, ScopeCreate)},
+		{Name: "all-of met", Path: RouteAll, Header: bearer(readCreate), Want: ok(authtest.DefaultSubject, ScopeRead, ScopeCreate)},
 		{Name: "all-of half met", Path: RouteAll, Header: bearer(read), Want: insufficient(ScopeRead + " " + ScopeCreate)},
-		{Name: "any-of met by the second", Path: RouteAny, Header: bearer(update), Want: ok(DefaultSubject, ScopeUpdate)},
-		{Name: "any-of not met", Path: RouteAny, Header: bearer(m(Claims{"scope": ScopeCreate})), Want: insufficient(ScopeRead + " " + ScopeUpdate)},
-		{Name: "role present", Path: RouteRole, Header: bearer(m(Claims{"roles": []string{RoleAdmin}})), Want: ok(DefaultSubject)},
+		{Name: "any-of met by the second", Path: RouteAny, Header: bearer(update), Want: ok(authtest.DefaultSubject, ScopeUpdate)},
+		{Name: "any-of not met", Path: RouteAny, Header: bearer(m(authtest.Claims{"scope": ScopeCreate})), Want: insufficient(ScopeRead + " " + ScopeUpdate)},
+		{Name: "role present", Path: RouteRole, Header: bearer(m(authtest.Claims{"roles": []string{RoleAdmin}})), Want: ok(authtest.DefaultSubject)},
 		{Name: "role missing", Path: RouteRole, Header: bearer(read), Want: insufficient("")},
-		{Name: "guard alone authenticates", Path: RouteGuardOnly, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "guard alone authenticates", Path: RouteGuardOnly, Header: bearer(read), Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "guard alone without token", Path: RouteGuardOnly, Want: Want{Status: 401, Challenges: bare, Body: noPerm}},
 		// optional authentication
 		{Name: "optional anonymous", Path: RouteOptional, Want: Want{Status: 200, Body: `{"anonymous":true}`}},
-		{Name: "optional with token", Path: RouteOptional, Header: bearer(read), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "optional with token", Path: RouteOptional, Header: bearer(read), Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "optional with bad token", Path: RouteOptional, Header: bearer(forged), Want: invalidToken("the access token signature is invalid")},
 		// outage (docs/operations.md)
 		{Name: "keys unreachable", Path: RouteOutage, Header: bearer(read), Want: Want{Status: 503,
@@ -340,15 +329,15 @@ func (c *Conformance) cases(t testing.TB) []Case {
 
 // dupClaimToken signs a payload with "exp" twice: first expired, then valid.
 // A decoder that keeps the last duplicate would accept it.
-func dupClaimToken(t testing.TB, i *Issuer) string {
+func dupClaimToken(t testing.TB, i *authtest.Issuer) string {
 	k := i.SigningKey()
 	now := time.Now()
-	payload := `{"iss":"` + i.URL + `","aud":"` + DefaultAudience + `","sub":"` + DefaultSubject +
+	payload := `{"iss":"` + i.URL + `","aud":"` + authtest.DefaultAudience + `","sub":"` + authtest.DefaultSubject +
 		`","exp":` + strconv.FormatInt(now.Add(-time.Hour).Unix(), 10) +
 		`,"exp":` + strconv.FormatInt(now.Add(time.Hour).Unix(), 10) + `}`
 	tok, err := k.Sign(k.Alg, []byte(`{"alg":"`+k.Alg+`","kid":"`+k.ID+`"}`), []byte(payload))
 	if err != nil {
-		t.Fatalf("authtest: %v", err)
+		t.Fatalf("conformance: %v", err)
 	}
 	return tok
 }
@@ -400,7 +389,7 @@ func CheckCase(t testing.TB, tc Case, do Do) {
 	if got := resp.Header.Values("WWW-Authenticate"); !slices.Equal(got, tc.Want.Challenges) {
 		t.Errorf("WWW-Authenticate fields = %q, want %q", got, tc.Want.Challenges)
 	}
-	if tc.Want.RawBody && string(body) != tc.Want.Body || !tc.Want.RawBody && !JSONEqual(body, []byte(tc.Want.Body)) {
+	if tc.Want.RawBody && string(body) != tc.Want.Body || !tc.Want.RawBody && !authtest.JSONEqual(body, []byte(tc.Want.Body)) {
 		t.Errorf("body = %s, want %s", body, tc.Want.Body)
 	}
 	checkHeaders(t, tc.Want, resp.Header)
@@ -435,61 +424,52 @@ func checkHeaders(t testing.TB, want Want, h http.Header) {
 	}
 }
 
-// JSONEqual reports whether a and b hold the same JSON value.
-func JSONEqual(a, b []byte) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return bytes.Equal(a, b)
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return bytes.Equal(xa, ya)
-}
-
 // hostileCases are the hostile-input cases that every adapter
 // must answer exactly as core does (core/hostile_test.go has the full
 // catalogue, with the precise sentinel of each).
 func (c *Conformance) hostileCases(t testing.TB) []Case {
 	i := c.Issuer
 	k := i.SigningKey()
-	m := func(claims Claims, opts ...MintOption) string { return i.MustMint(t, claims, opts...) }
-	sign := func(key *Key, alg, header, payload string) string {
+	m := func(claims authtest.Claims, opts ...authtest.MintOption) string {
+		return i.MustMint(t, claims, opts...)
+	}
+	sign := func(key *authtest.Key, alg, header, payload string) string {
 		tok, err := key.Sign(alg, []byte(header), []byte(payload))
 		if err != nil {
-			t.Fatalf("authtest: %v", err)
+			t.Fatalf("conformance: %v", err)
 		}
 		return tok
 	}
 	now := time.Now()
 	exp := `"exp":` + strconv.FormatInt(now.Add(time.Hour).Unix(), 10)
 	iss := `"iss":"` + i.URL + `"`
-	aud := `"aud":"` + DefaultAudience + `"`
-	sub := `"sub":"` + DefaultSubject + `"`
+	aud := `"aud":"` + authtest.DefaultAudience + `"`
+	sub := `"sub":"` + authtest.DefaultSubject + `"`
 	claims := func(members ...string) string { return "{" + strings.Join(members, ",") + "}" }
 	hdr := func(alg string, extra ...string) string {
 		return claims(append([]string{`"alg":"` + alg + `"`, `"kid":"` + k.ID + `"`}, extra...)...)
 	}
 	std := claims(iss, aud, sub, exp)
 	unsigned := func(alg string) string {
-		return b64.EncodeToString([]byte(hdr(alg))) + "." + b64.EncodeToString([]byte(std)) + "."
+		return base64.RawURLEncoding.EncodeToString([]byte(hdr(alg))) + "." + base64.RawURLEncoding.EncodeToString([]byte(std)) + "."
 	}
-	other, err := NewKey("RS256")
+	other, err := authtest.NewKey("RS256")
 	if err != nil {
-		t.Fatalf("authtest: %v", err)
+		t.Fatalf("conformance: %v", err)
 	}
-	ec, err := NewKey("ES256")
+	ec, err := authtest.NewKey("ES256")
 	if err != nil {
-		t.Fatalf("authtest: %v", err)
+		t.Fatalf("conformance: %v", err)
 	}
 	valid := m(nil)
 	cut := strings.LastIndexByte(valid, '.')
-	zeroSig := valid[:cut+1] + b64.EncodeToString(make([]byte, 256))
+	zeroSig := valid[:cut+1] + base64.RawURLEncoding.EncodeToString(make([]byte, 256))
 	stdAlphabet := ""
 	for n := 0; stdAlphabet == ""; n++ {
 		if n == 20 {
-			t.Fatalf("authtest: no token with '-' or '_' in 20 tries")
+			t.Fatalf("conformance: no token with '-' or '_' in 20 tries")
 		}
-		if tok := m(Claims{"n": n}); strings.ContainsAny(tok, "-_") {
+		if tok := m(authtest.Claims{"n": n}); strings.ContainsAny(tok, "-_") {
 			stdAlphabet = strings.NewReplacer("-", "+", "_", "/").Replace(tok)
 		}
 	}
@@ -499,18 +479,18 @@ func (c *Conformance) hostileCases(t testing.TB) []Case {
 		{Name: "hostile: alg None", Path: RouteProtected, Header: bearer(unsigned("None")), Want: notAllowed},
 		{Name: "hostile: alg NONE", Path: RouteProtected, Header: bearer(unsigned("NONE")), Want: notAllowed},
 		{Name: "hostile: alg rs256 (lower case)", Path: RouteProtected, Header: bearer(sign(k, "RS256", hdr("rs256"), std)), Want: notAllowed},
-		{Name: "hostile: HS512 with the public key", Path: RouteProtected, Header: bearer(m(nil, Header("alg", "HS512"))), Want: notAllowed},
-		{Name: "hostile: ES256 header with the RSA kid", Path: RouteProtected, Header: bearer(m(nil, SignedBy(ec), Header("kid", k.ID))),
+		{Name: "hostile: HS512 with the public key", Path: RouteProtected, Header: bearer(m(nil, authtest.Header("alg", "HS512"))), Want: notAllowed},
+		{Name: "hostile: ES256 header with the RSA kid", Path: RouteProtected, Header: bearer(m(nil, authtest.SignedBy(ec), authtest.Header("kid", k.ID))),
 			Want: invalidToken("the signing algorithm does not match the key")},
-		{Name: "hostile: PS256 signed by the RS256 key", Path: RouteProtected, Header: bearer(m(nil, Header("alg", "PS256"))),
+		{Name: "hostile: PS256 signed by the RS256 key", Path: RouteProtected, Header: bearer(m(nil, authtest.Header("alg", "PS256"))),
 			Want: invalidToken("the signing algorithm does not match the key")},
 		{Name: "hostile: all-zero signature", Path: RouteProtected, Header: bearer(zeroSig), Want: invalidToken("the access token signature is invalid")},
-		{Name: "hostile: expired and badly signed", Path: RouteProtected, Header: bearer(m(Claims{"exp": now.Add(-time.Hour).Unix()}, SignedBy(other), Header("kid", k.ID))),
+		{Name: "hostile: expired and badly signed", Path: RouteProtected, Header: bearer(m(authtest.Claims{"exp": now.Add(-time.Hour).Unix()}, authtest.SignedBy(other), authtest.Header("kid", k.ID))),
 			Want: invalidToken("the access token signature is invalid")},
 		{Name: "hostile: jku to another server, badly signed", Path: RouteProtected,
-			Header: bearer(m(nil, SignedBy(other), Header("kid", k.ID), Header("jku", "http://127.0.0.1:9/jwks"))), Want: invalidToken("the access token signature is invalid")},
+			Header: bearer(m(nil, authtest.SignedBy(other), authtest.Header("kid", k.ID), authtest.Header("jku", "http://127.0.0.1:9/jwks"))), Want: invalidToken("the access token signature is invalid")},
 		{Name: "hostile: many dots", Path: RouteProtected, Header: bearer(strings.Repeat(".", 4096)), Want: malformed},
-		{Name: "hostile: genuine token of exactly the size cap", Path: RouteProtected, Header: bearer(exactSizeToken(t, i, core.DefaultMaxTokenSize)), Want: ok(DefaultSubject)},
+		{Name: "hostile: genuine token of exactly the size cap", Path: RouteProtected, Header: bearer(exactSizeToken(t, i, core.DefaultMaxTokenSize)), Want: ok(authtest.DefaultSubject)},
 		{Name: "hostile: genuine token one byte over the size cap", Path: RouteProtected, Header: bearer(exactSizeToken(t, i, core.DefaultMaxTokenSize+1)),
 			Want: invalidToken("the access token is too large")},
 		{Name: "hostile: padded signature", Path: RouteProtected, Header: bearer(valid + "=="), Want: malformed},
@@ -520,16 +500,16 @@ func (c *Conformance) hostileCases(t testing.TB) []Case {
 			Want: invalidToken("the access token header is not supported")},
 		{Name: "hostile: alg twice in the header", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg, `"alg":"none"`), std)), Want: malformed},
 		{Name: "hostile: kid as a number", Path: RouteProtected, Header: bearer(sign(k, k.Alg, `{"alg":"`+k.Alg+`","kid":1}`, std)), Want: malformed},
-		{Name: "hostile: kid path traversal", Path: RouteProtected, Header: bearer(m(nil, Header("kid", "../../../../etc/passwd"))),
+		{Name: "hostile: kid path traversal", Path: RouteProtected, Header: bearer(m(nil, authtest.Header("kid", "../../../../etc/passwd"))),
 			Want: invalidToken("the signing key is not known")},
 		{Name: "hostile: exp and escaped exp", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, aud, sub, exp, `"\u0065xp":0`))), Want: malformed},
 		{Name: "hostile: EXP instead of exp", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, aud, sub, `"EXP":9999999999`))),
 			Want: invalidToken("the access token lacks a required claim")},
 		{Name: "hostile: exp 1e400", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, aud, sub, `"exp":1e400`))), Want: malformed},
-		{Name: "hostile: Aud instead of aud", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, sub, exp, `"Aud":"`+DefaultAudience+`"`))),
+		{Name: "hostile: Aud instead of aud", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, sub, exp, `"Aud":"`+authtest.DefaultAudience+`"`))),
 			Want: invalidToken("the access token audience is not accepted")},
 		{Name: "hostile: aud as a number", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, sub, exp, `"aud":1`))), Want: malformed},
-		{Name: "hostile: iss in upper case", Path: RouteProtected, Header: bearer(m(Claims{"iss": strings.ToUpper(i.URL)})),
+		{Name: "hostile: iss in upper case", Path: RouteProtected, Header: bearer(m(authtest.Claims{"iss": strings.ToUpper(i.URL)})),
 			Want: invalidToken("the access token issuer is not accepted")},
 		{Name: "hostile: invalid UTF-8 in a claim", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, aud, sub, exp, "\"name\":\"\xff\""))), Want: malformed},
 	}
@@ -537,16 +517,16 @@ func (c *Conformance) hostileCases(t testing.TB) []Case {
 
 // exactSizeToken mints a genuine token of exactly n bytes, padded through a
 // custom claim and an unknown header parameter.
-func exactSizeToken(t testing.TB, i *Issuer, n int) string {
+func exactSizeToken(t testing.TB, i *authtest.Issuer, n int) string {
 	for hp := 0; hp < 4; hp++ {
-		h := Header("x-pad", strings.Repeat("h", hp))
-		base := len(i.MustMint(t, Claims{"pad": ""}, h))
+		h := authtest.Header("x-pad", strings.Repeat("h", hp))
+		base := len(i.MustMint(t, authtest.Claims{"pad": ""}, h))
 		for pad := max(0, (n-base)*3/4-4); pad <= (n-base)*3/4+4; pad++ {
-			if tok := i.MustMint(t, Claims{"pad": strings.Repeat("x", pad)}, h); len(tok) == n {
+			if tok := i.MustMint(t, authtest.Claims{"pad": strings.Repeat("x", pad)}, h); len(tok) == n {
 				return tok
 			}
 		}
 	}
-	t.Fatalf("authtest: no padding gives a %d-byte token", n)
+	t.Fatalf("conformance: no padding gives a %d-byte token", n)
 	return ""
 }

@@ -1,4 +1,4 @@
-package authtest
+package conformance
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jwksauth/jwksauth/core"
+	"github.com/jwksauth/jwksauth/core/authtest"
 )
 
 // Adapter is the framework glue of a middleware adapter's tests, for the
@@ -84,14 +85,14 @@ func (a Adapter) Run(t *testing.T) {
 func need(t *testing.T, ok bool) {
 	t.Helper()
 	if !ok {
-		t.Fatal("authtest: the Adapter func of this check is nil")
+		t.Fatal("conformance: the Adapter func of this check is nil")
 	}
 }
 
 // Fixture is an issuer and a verifier for it (audience DefaultAudience)
 // that counts its verifications.
 type Fixture struct {
-	Issuer   *Issuer
+	Issuer   *authtest.Issuer
 	Verifier *core.Verifier
 	verifies atomic.Int64
 }
@@ -100,12 +101,12 @@ type Fixture struct {
 // keys. Both are closed when the test ends.
 func NewFixture(t testing.TB) *Fixture {
 	t.Helper()
-	f := &Fixture{Issuer: MustIssuer(t)}
+	f := &Fixture{Issuer: authtest.MustIssuer(t)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	v, err := core.New(context.Background(),
 		core.WithIssuer(f.Issuer.URL),
-		core.WithAudiences(DefaultAudience),
+		core.WithAudiences(authtest.DefaultAudience),
 		core.WithHooks(core.Hooks{OnVerify: func(core.VerifyInfo) { f.verifies.Add(1) }}),
 	)
 	if err != nil {
@@ -179,12 +180,12 @@ func (a Adapter) errorHandler(t *testing.T) {
 	var got *core.Error
 	reached := false
 	do := a.ErrorHandler(f.Verifier, func(err *core.Error) { got = err }, func() { reached = true })
-	read := f.Issuer.MustMint(t, Claims{"scope": ScopeRead})
-	forged, err := NewKey("RS256")
+	read := f.Issuer.MustMint(t, authtest.Claims{"scope": ScopeRead})
+	forged, err := authtest.NewKey("RS256")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := f.Issuer.MustMint(t, nil, SignedBy(forged), Header("kid", f.Issuer.SigningKey().ID))
+	bad := f.Issuer.MustMint(t, nil, authtest.SignedBy(forged), authtest.Header("kid", f.Issuer.SigningKey().ID))
 	for _, tc := range []struct {
 		name, path, token string
 		status            int
@@ -239,7 +240,7 @@ func (a Adapter) laxErrorHandler(t *testing.T) {
 func (a Adapter) guards(t *testing.T) {
 	f := NewFixture(t)
 	do := a.Guards(f.Verifier)
-	read := f.Issuer.MustMint(t, Claims{"scope": ScopeRead})
+	read := f.Issuer.MustMint(t, authtest.Claims{"scope": ScopeRead})
 	for _, tc := range []struct {
 		name, path, token string
 		status            int
@@ -282,7 +283,7 @@ func (a Adapter) storage(t *testing.T) {
 	do := a.Storage(f.Verifier, func(ctx context.Context, s, acc *core.Principal) {
 		stored, accessor, fromCtx = s, acc, subjectOf(ctx)
 	})
-	rec := Get(t, do, "/", f.Issuer.MustMint(t, Claims{"sub": "alice"}))
+	rec := Get(t, do, "/", f.Issuer.MustMint(t, authtest.Claims{"sub": "alice"}))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status = %d, body %s", rec.Code, rec.Body)
 	}

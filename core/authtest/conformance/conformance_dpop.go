@@ -1,4 +1,4 @@
-package authtest
+package conformance
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jwksauth/jwksauth/core"
+	"github.com/jwksauth/jwksauth/core/authtest"
 )
 
 // The routes of the sender-constrained token cases (RFC 9449, RFC 8705).
@@ -46,7 +47,7 @@ type Route struct {
 }
 
 // errStoreDown is the failure of the replay store behind RouteProofStoreDown.
-var errStoreDown = errors.New("authtest: replay store unreachable")
+var errStoreDown = errors.New("conformance: replay store unreachable")
 
 // downStore is a ReplayStore that cannot be reached, as a network store
 // is during an outage.
@@ -85,13 +86,13 @@ func dpopAuth(tok, proof string) http.Header {
 
 func badProof(code, desc string) Want {
 	return Want{Status: 401, Challenges: []string{`Bearer realm="api"`,
-		`DPoP realm="api", ` + DPoPAlgs + `, error="` + code + `", error_description="` + desc + `"`},
+		`DPoP realm="api", ` + authtest.DPoPAlgs + `, error="` + code + `", error_description="` + desc + `"`},
 		Body: `{"error":"` + code + `","error_description":"` + desc + `"}`}
 }
 
 // okBound is the answer of a route to a DPoP-bound token of key k.
-func okBound(k *Key, scopes ...string) Want {
-	w := ok(DefaultSubject, scopes...)
+func okBound(k *authtest.Key, scopes ...string) Want {
+	w := ok(authtest.DefaultSubject, scopes...)
 	w.Body = w.Body[:len(w.Body)-1] + `,"dpop_jkt":"` + k.Thumbprint() + `"}`
 	return w
 }
@@ -99,22 +100,24 @@ func okBound(k *Key, scopes ...string) Want {
 // dpopCases are the sender-constrained token cases (RFC 9449 §7, RFC 8705 §3).
 func (c *Conformance) dpopCases(t testing.TB) []Case {
 	i := c.Issuer
-	m := func(claims Claims, opts ...MintOption) string { return i.MustMint(t, claims, opts...) }
-	key, err := NewKey("ES256")
-	if err != nil {
-		t.Fatalf("authtest: %v", err)
+	m := func(claims authtest.Claims, opts ...authtest.MintOption) string {
+		return i.MustMint(t, claims, opts...)
 	}
-	other, err := NewKey("EdDSA")
+	key, err := authtest.NewKey("ES256")
 	if err != nil {
-		t.Fatalf("authtest: %v", err)
+		t.Fatalf("conformance: %v", err)
+	}
+	other, err := authtest.NewKey("EdDSA")
+	if err != nil {
+		t.Fatalf("conformance: %v", err)
 	}
 	u := Origin + RouteProtected
-	p := func(tok string, opts ...ProofOption) string {
-		return MustProof(t, key, http.MethodGet, u, tok, opts...)
+	p := func(tok string, opts ...authtest.ProofOption) string {
+		return authtest.MustProof(t, key, http.MethodGet, u, tok, opts...)
 	}
-	bound := m(Claims{"scope": ScopeRead}, BoundTo(key))
-	unbound := m(Claims{"scope": ScopeRead})
-	noScope := m(nil, BoundTo(key))
+	bound := m(authtest.Claims{"scope": ScopeRead}, authtest.BoundTo(key))
+	unbound := m(authtest.Claims{"scope": ScopeRead})
+	noScope := m(nil, authtest.BoundTo(key))
 	replayed := p(bound)
 	invalid := func() Want { return badProof("invalid_dpop_proof", "the DPoP proof is invalid") }
 	rows := []Case{
@@ -122,57 +125,57 @@ func (c *Conformance) dpopCases(t testing.TB) []Case {
 		{Name: "dpop: the same proof again", Path: RouteProtected, Header: dpopAuth(bound, replayed), Want: invalid()},
 		{Name: "dpop: a new proof for the cached token", Path: RouteProtected, Header: dpopAuth(bound, p(bound)), Want: okBound(key, ScopeRead)},
 		{Name: "dpop: scheme in lower case", Path: RouteProtected, Header: http.Header{"Authorization": {"dpop " + bound}, "Dpop": {p(bound)}}, Want: okBound(key, ScopeRead)},
-		{Name: "dpop: htu with upper-case scheme and host and the default port", Path: RouteProtected, Header: dpopAuth(bound, MustProof(t, key, "GET", "HTTP://EXAMPLE.COM:80"+RouteProtected, bound)), Want: okBound(key, ScopeRead)},
+		{Name: "dpop: htu with upper-case scheme and host and the default port", Path: RouteProtected, Header: dpopAuth(bound, authtest.MustProof(t, key, "GET", "HTTP://EXAMPLE.COM:80"+RouteProtected, bound)), Want: okBound(key, ScopeRead)},
 		{Name: "dpop: query ignored in htu", Path: RouteProtected, Query: "a=1", Header: dpopAuth(bound, p(bound)), Want: okBound(key, ScopeRead)},
 		{Name: "dpop: bound token as bearer", Path: RouteProtected, Header: bearer(bound), Want: invalidToken("the access token is bound to a DPoP key")},
 		{Name: "dpop: bound token as bearer with a proof", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer " + bound}, "Dpop": {p(bound)}}, Want: invalidToken("the access token is bound to a DPoP key")},
 		{Name: "dpop: unbound token under the DPoP scheme", Path: RouteProtected, Header: dpopAuth(unbound, p(unbound)), Want: invalidToken("the access token is not bound to a DPoP key")},
-		{Name: "dpop: proof by another key", Path: RouteProtected, Header: dpopAuth(bound, MustProof(t, other, "GET", u, bound)), Want: invalidToken("the DPoP proof key does not match the access token")},
-		{Name: "dpop: unsupported confirmation method", Path: RouteProtected, Header: bearer(m(Claims{"cnf": map[string]any{"kid": "k1"}})), Want: invalidToken("the access token confirmation method is not supported")},
-		{Name: "dpop: empty jkt", Path: RouteProtected, Header: dpopAuth(m(Claims{"cnf": map[string]any{"jkt": ""}}), p("")), Want: invalidToken("the access token confirmation method is not supported")},
+		{Name: "dpop: proof by another key", Path: RouteProtected, Header: dpopAuth(bound, authtest.MustProof(t, other, "GET", u, bound)), Want: invalidToken("the DPoP proof key does not match the access token")},
+		{Name: "dpop: unsupported confirmation method", Path: RouteProtected, Header: bearer(m(authtest.Claims{"cnf": map[string]any{"kid": "k1"}})), Want: invalidToken("the access token confirmation method is not supported")},
+		{Name: "dpop: empty jkt", Path: RouteProtected, Header: dpopAuth(m(authtest.Claims{"cnf": map[string]any{"jkt": ""}}), p("")), Want: invalidToken("the access token confirmation method is not supported")},
 		{Name: "dpop: no DPoP header", Path: RouteProtected, Header: dpopAuth(bound, ""), Want: invalid()},
 		{Name: "dpop: two DPoP headers", Path: RouteProtected, Header: http.Header{"Authorization": {"DPoP " + bound}, "Dpop": {p(bound), p(bound)}}, Want: invalid()},
-		{Name: "dpop: htm of another method", Path: RouteProtected, Header: dpopAuth(bound, p(bound, ProofClaim("htm", "POST"))), Want: invalid()},
-		{Name: "dpop: htu of another path", Path: RouteProtected, Header: dpopAuth(bound, p(bound, ProofClaim("htu", Origin+RouteRead))), Want: invalid()},
-		{Name: "dpop: htu of another host", Path: RouteProtected, Header: dpopAuth(bound, p(bound, ProofClaim("htu", "http://example.org"+RouteProtected))), Want: invalid()},
+		{Name: "dpop: htm of another method", Path: RouteProtected, Header: dpopAuth(bound, p(bound, authtest.ProofClaim("htm", "POST"))), Want: invalid()},
+		{Name: "dpop: htu of another path", Path: RouteProtected, Header: dpopAuth(bound, p(bound, authtest.ProofClaim("htu", Origin+RouteRead))), Want: invalid()},
+		{Name: "dpop: htu of another host", Path: RouteProtected, Header: dpopAuth(bound, p(bound, authtest.ProofClaim("htu", "http://example.org"+RouteProtected))), Want: invalid()},
 		{Name: "dpop: ath of another token", Path: RouteProtected, Header: dpopAuth(bound, p(unbound)), Want: invalid()},
-		{Name: "dpop: no ath", Path: RouteProtected, Header: dpopAuth(bound, p(bound, ProofClaim("ath", Omit))), Want: invalid()},
-		{Name: "dpop: iat too old", Path: RouteProtected, Header: dpopAuth(bound, p(bound, ProofIssuedAt(time.Now().Add(-6*time.Minute)))), Want: invalid()},
-		{Name: "dpop: iat in the future", Path: RouteProtected, Header: dpopAuth(bound, p(bound, ProofIssuedAt(time.Now().Add(2*time.Minute)))), Want: invalid()},
-		{Name: "dpop: no jti", Path: RouteProtected, Header: dpopAuth(bound, p(bound, ProofClaim("jti", Omit))), Want: invalid()},
-		{Name: "dpop: typ JWT", Path: RouteProtected, Header: dpopAuth(bound, p(bound, ProofHeader("typ", "JWT"))), Want: invalid()},
-		{Name: "dpop: private key in jwk", Path: RouteProtected, Header: dpopAuth(bound, p(bound, ProofWithPrivateKey())), Want: invalid()},
-		{Name: "dpop: alg HS256", Path: RouteProtected, Header: dpopAuth(bound, p(bound, ProofHeader("alg", "HS256"))), Want: invalid()},
-		{Name: "dpop: alg none", Path: RouteProtected, Header: dpopAuth(bound, p(bound, ProofHeader("alg", "none"))), Want: invalid()},
-		{Name: "dpop: signature of another key", Path: RouteProtected, Header: dpopAuth(bound, p(bound, ProofHeader("jwk", jwkOf(other)), ProofHeader("alg", "ES256"))), Want: invalid()},
+		{Name: "dpop: no ath", Path: RouteProtected, Header: dpopAuth(bound, p(bound, authtest.ProofClaim("ath", authtest.Omit))), Want: invalid()},
+		{Name: "dpop: iat too old", Path: RouteProtected, Header: dpopAuth(bound, p(bound, authtest.ProofIssuedAt(time.Now().Add(-6*time.Minute)))), Want: invalid()},
+		{Name: "dpop: iat in the future", Path: RouteProtected, Header: dpopAuth(bound, p(bound, authtest.ProofIssuedAt(time.Now().Add(2*time.Minute)))), Want: invalid()},
+		{Name: "dpop: no jti", Path: RouteProtected, Header: dpopAuth(bound, p(bound, authtest.ProofClaim("jti", authtest.Omit))), Want: invalid()},
+		{Name: "dpop: typ JWT", Path: RouteProtected, Header: dpopAuth(bound, p(bound, authtest.ProofHeader("typ", "JWT"))), Want: invalid()},
+		{Name: "dpop: private key in jwk", Path: RouteProtected, Header: dpopAuth(bound, p(bound, authtest.ProofWithPrivateKey())), Want: invalid()},
+		{Name: "dpop: alg HS256", Path: RouteProtected, Header: dpopAuth(bound, p(bound, authtest.ProofHeader("alg", "HS256"))), Want: invalid()},
+		{Name: "dpop: alg none", Path: RouteProtected, Header: dpopAuth(bound, p(bound, authtest.ProofHeader("alg", "none"))), Want: invalid()},
+		{Name: "dpop: signature of another key", Path: RouteProtected, Header: dpopAuth(bound, p(bound, authtest.ProofHeader("jwk", jwkOf(other)), authtest.ProofHeader("alg", "ES256"))), Want: invalid()},
 		{Name: "dpop: proof over the size cap", Path: RouteProtected, Header: dpopAuth(bound, strings.Repeat("a", 8<<10+1)), Want: invalid()},
 		{Name: "dpop: proof not a JWS", Path: RouteProtected, Header: dpopAuth(bound, "not.a.proof"), Want: invalid()},
-		{Name: "dpop: scope missing", Path: RouteRead, Header: dpopAuth(noScope, MustProof(t, key, "GET", Origin+RouteRead, noScope)), Want: Want{Status: 403,
-			Challenges: []string{`DPoP realm="api", ` + DPoPAlgs + `, error="insufficient_scope", scope="` + ScopeRead + `"`},
+		{Name: "dpop: scope missing", Path: RouteRead, Header: dpopAuth(noScope, authtest.MustProof(t, key, "GET", Origin+RouteRead, noScope)), Want: Want{Status: 403,
+			Challenges: []string{`DPoP realm="api", ` + authtest.DPoPAlgs + `, error="insufficient_scope", scope="` + ScopeRead + `"`},
 			Body:       `{"error":"insufficient_scope","error_description":"the access token lacks a required scope"}`}},
-		{Name: "dpop: scope present", Path: RouteRead, Header: dpopAuth(bound, MustProof(t, key, "GET", Origin+RouteRead, bound)), Want: okBound(key, ScopeRead)},
+		{Name: "dpop: scope present", Path: RouteRead, Header: dpopAuth(bound, authtest.MustProof(t, key, "GET", Origin+RouteRead, bound)), Want: okBound(key, ScopeRead)},
 	}
 	return append(rows, c.dpopModeCases(t, key, bound, unbound)...)
 }
 
 // dpopModeCases are the cases of the verifiers with other DPoP and
 // certificate settings.
-func (c *Conformance) dpopModeCases(t testing.TB, key *Key, bound, unbound string) []Case {
-	dpopOnly := func(params string) []string { return []string{`DPoP realm="api", ` + DPoPAlgs + params} }
-	req := func(tok string) string { return MustProof(t, key, "GET", Origin+RouteDPoPRequired, tok) }
+func (c *Conformance) dpopModeCases(t testing.TB, key *authtest.Key, bound, unbound string) []Case {
+	dpopOnly := func(params string) []string { return []string{`DPoP realm="api", ` + authtest.DPoPAlgs + params} }
+	req := func(tok string) string { return authtest.MustProof(t, key, "GET", Origin+RouteDPoPRequired, tok) }
 	nonceURL := Origin + RouteDPoPNonce
 	nonce := c.currentNonce(t, key, bound, nonceURL)
 	der, err := newClientCertificate()
 	if err != nil {
-		t.Fatalf("authtest: %v", err)
+		t.Fatalf("conformance: %v", err)
 	}
 	otherDER, err := newClientCertificate()
 	if err != nil {
-		t.Fatalf("authtest: %v", err)
+		t.Fatalf("conformance: %v", err)
 	}
-	certBound := c.Issuer.MustMint(t, Claims{"scope": ScopeRead}, BoundToCertificate(der))
-	certOK := ok(DefaultSubject, ScopeRead)
-	certOK.Body = certOK.Body[:len(certOK.Body)-1] + `,"x5t#S256":"` + CertificateThumbprint(der) + `"}`
+	certBound := c.Issuer.MustMint(t, authtest.Claims{"scope": ScopeRead}, authtest.BoundToCertificate(der))
+	certOK := ok(authtest.DefaultSubject, ScopeRead)
+	certOK.Body = certOK.Body[:len(certOK.Body)-1] + `,"x5t#S256":"` + authtest.CertificateThumbprint(der) + `"}`
 	mismatch := invalidToken("the access token is bound to another client certificate")
 	withCert := func(tok, field string) http.Header {
 		return http.Header{"Authorization": {"Bearer " + tok}, "Client-Cert": {field}}
@@ -183,19 +186,19 @@ func (c *Conformance) dpopModeCases(t testing.TB, key *Key, bound, unbound strin
 			Challenges: dpopOnly(`, error="invalid_token", error_description="a DPoP-bound access token is required"`),
 			Body:       `{"error":"invalid_token","error_description":"a DPoP-bound access token is required"}`}},
 		{Name: "dpop required: bound token with its proof", Path: RouteDPoPRequired, Header: dpopAuth(bound, req(bound)), Want: okBound(key, ScopeRead)},
-		{Name: "dpop required: bad proof", Path: RouteDPoPRequired, Header: dpopAuth(bound, MustProof(t, key, "POST", Origin+RouteDPoPRequired, bound)), Want: Want{Status: 401,
+		{Name: "dpop required: bad proof", Path: RouteDPoPRequired, Header: dpopAuth(bound, authtest.MustProof(t, key, "POST", Origin+RouteDPoPRequired, bound)), Want: Want{Status: 401,
 			Challenges: dpopOnly(`, error="invalid_dpop_proof", error_description="the DPoP proof is invalid"`),
 			Body:       `{"error":"invalid_dpop_proof","error_description":"the DPoP proof is invalid"}`}},
-		{Name: "dpop nonce: proof without one", Path: RouteDPoPNonce, Header: dpopAuth(bound, MustProof(t, key, "GET", nonceURL, bound)),
+		{Name: "dpop nonce: proof without one", Path: RouteDPoPNonce, Header: dpopAuth(bound, authtest.MustProof(t, key, "GET", nonceURL, bound)),
 			Want: withNonce(badProof("use_dpop_nonce", "the DPoP proof needs a current server nonce"))},
-		{Name: "dpop nonce: proof with a stale one", Path: RouteDPoPNonce, Header: dpopAuth(bound, MustProof(t, key, "GET", nonceURL, bound, ProofNonce("stale"))),
+		{Name: "dpop nonce: proof with a stale one", Path: RouteDPoPNonce, Header: dpopAuth(bound, authtest.MustProof(t, key, "GET", nonceURL, bound, authtest.ProofNonce("stale"))),
 			Want: withNonce(badProof("use_dpop_nonce", "the DPoP proof needs a current server nonce"))},
-		{Name: "dpop nonce: proof with the current one", Path: RouteDPoPNonce, Header: dpopAuth(bound, MustProof(t, key, "GET", nonceURL, bound, ProofNonce(nonce))),
+		{Name: "dpop nonce: proof with the current one", Path: RouteDPoPNonce, Header: dpopAuth(bound, authtest.MustProof(t, key, "GET", nonceURL, bound, authtest.ProofNonce(nonce))),
 			Want: withNonce(okBound(key, ScopeRead))},
-		{Name: "dpop nonce: bearer token, no nonce", Path: RouteDPoPNonce, Header: bearer(unbound), Want: ok(DefaultSubject, ScopeRead)},
-		{Name: "dpop: replay store unreachable", Path: RouteProofStoreDown, Header: dpopAuth(bound, MustProof(t, key, "GET", Origin+RouteProofStoreDown, bound)),
+		{Name: "dpop nonce: bearer token, no nonce", Path: RouteDPoPNonce, Header: bearer(unbound), Want: ok(authtest.DefaultSubject, ScopeRead)},
+		{Name: "dpop: replay store unreachable", Path: RouteProofStoreDown, Header: dpopAuth(bound, authtest.MustProof(t, key, "GET", Origin+RouteProofStoreDown, bound)),
 			Want: Want{Status: 503, Body: `{"error":"temporarily_unavailable","error_description":"the DPoP proof cannot be checked right now"}`, RetryAfter: true}},
-		{Name: "dpop: replay store unreachable, bearer token", Path: RouteProofStoreDown, Header: bearer(unbound), Want: ok(DefaultSubject, ScopeRead)},
+		{Name: "dpop: replay store unreachable, bearer token", Path: RouteProofStoreDown, Header: bearer(unbound), Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "mtls: certificate-bound token without a certificate", Path: RouteProtected, Header: bearer(certBound), Want: mismatch},
 		{Name: "mtls: Client-Cert from an untrusted proxy", Path: RouteProtected, Header: withCert(certBound, ClientCertHeader(der)), Want: mismatch},
 		{Name: "mtls: Client-Cert from the trusted proxy", Path: RouteCertProxy, Header: withCert(certBound, ClientCertHeader(der)), Want: certOK},
@@ -208,14 +211,14 @@ func (c *Conformance) dpopModeCases(t testing.TB, key *Key, bound, unbound strin
 
 // currentNonce asks the nonce verifier for its current nonce, as a client
 // learns it: from the refusal of a proof without one.
-func (c *Conformance) currentNonce(t testing.TB, key *Key, tok, url string) string {
+func (c *Conformance) currentNonce(t testing.TB, key *authtest.Key, tok, url string) string {
 	r, _ := http.NewRequest(http.MethodGet, url, nil)
 	r.Header.Set("Authorization", "DPoP "+tok)
-	r.Header.Set("DPoP", MustProof(t, key, "GET", url, tok))
+	r.Header.Set("DPoP", authtest.MustProof(t, key, "GET", url, tok))
 	_, err := c.DPoPNonce.Authenticate(context.Background(), core.FromHTTP(r))
 	var e *core.Error
 	if !errors.As(err, &e) || e.DPoPNonce == "" {
-		t.Fatalf("authtest: no nonce from a proof without one: %v", err)
+		t.Fatalf("conformance: no nonce from a proof without one: %v", err)
 	}
 	return e.DPoPNonce
 }
@@ -226,7 +229,7 @@ func withNonce(w Want) Want {
 }
 
 // jwkOf is k's public JWK as a proof header carries it.
-func jwkOf(k *Key) map[string]any {
+func jwkOf(k *authtest.Key) map[string]any {
 	j := k.JWK()
 	delete(j, "kid")
 	delete(j, "use")
