@@ -27,6 +27,9 @@ import (
 	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
 	"github.com/jwksauth/jwksauth/examples/internal/apptest"
+	"github.com/jwksauth/jwksauth/examples/internal/echoapp"
+	"github.com/jwksauth/jwksauth/examples/internal/fiberapp"
+	"github.com/jwksauth/jwksauth/examples/internal/ginapp"
 )
 
 // What the provider in oidcprovider/ is configured with (its README).
@@ -51,7 +54,7 @@ var clients = []struct{ id, alg string }{
 }
 
 // frameworks are the example apps under test.
-var frameworks = []app.Framework{app.Gin, app.Echo, app.Fiber}
+var frameworks = []app.Framework{ginapp.Framework, echoapp.Framework, fiberapp.Framework}
 
 var httpClient = &http.Client{Timeout: 10 * time.Second}
 

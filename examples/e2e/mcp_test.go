@@ -15,6 +15,7 @@ import (
 
 	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
+	"github.com/jwksauth/jwksauth/examples/internal/ginapp"
 )
 
 // metadataPath is the well-known path of the Protected Resource Metadata
@@ -142,7 +143,7 @@ func TestMCPDiscovery(t *testing.T) {
 		}
 	})
 	t.Run("without RESOURCE_URL", func(t *testing.T) {
-		a := startApp(t, app.Gin, p.url)
+		a := startApp(t, ginapp.Framework, p.url)
 		_, stderr, err := discover(node, a.url+"/notes")
 		if err == nil || !strings.Contains(stderr, "names no resource_metadata") {
 			t.Errorf("mcpdiscover against an app without a resource: err %v, stderr %s; want a failure for the missing resource_metadata", err, stderr)

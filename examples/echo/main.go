@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/jwksauth/jwksauth/examples/internal/app"
+	"github.com/jwksauth/jwksauth/examples/internal/echoapp"
 )
 
-func main() { os.Exit(app.Main(app.Echo)) }
+func main() { os.Exit(app.Main(echoapp.Framework)) }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/jwksauth/jwksauth/examples/internal/app"
+	"github.com/jwksauth/jwksauth/examples/internal/fiberapp"
 )
 
-func main() { os.Exit(app.Main(app.Fiber)) }
+func main() { os.Exit(app.Main(fiberapp.Framework)) }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/jwksauth/jwksauth/examples/internal/app"
+	"github.com/jwksauth/jwksauth/examples/internal/ginapp"
 )
 
-func main() { os.Exit(app.Main(app.Gin)) }
+func main() { os.Exit(app.Main(ginapp.Framework)) }

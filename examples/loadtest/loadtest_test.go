@@ -22,6 +22,9 @@ import (
 	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
 	"github.com/jwksauth/jwksauth/examples/internal/apptest"
+	"github.com/jwksauth/jwksauth/examples/internal/echoapp"
+	"github.com/jwksauth/jwksauth/examples/internal/fiberapp"
+	"github.com/jwksauth/jwksauth/examples/internal/ginapp"
 )
 
 var (
@@ -274,7 +277,7 @@ func TestLoad(t *testing.T) {
 	}
 	iss := authtest.MustIssuer(t)
 	tpl := mix(t, iss)
-	for _, fw := range []app.Framework{app.Gin, app.Echo, app.Fiber} {
+	for _, fw := range []app.Framework{ginapp.Framework, echoapp.Framework, fiberapp.Framework} {
 		t.Run(fw.Name, func(t *testing.T) {
 			base, stop := start(t, fw, iss)
 			defer stop()

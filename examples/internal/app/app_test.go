@@ -15,10 +15,13 @@ import (
 	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
 	"github.com/jwksauth/jwksauth/examples/internal/apptest"
+	"github.com/jwksauth/jwksauth/examples/internal/echoapp"
+	"github.com/jwksauth/jwksauth/examples/internal/fiberapp"
+	"github.com/jwksauth/jwksauth/examples/internal/ginapp"
 )
 
 // frameworks are the apps under test; every table runs against each.
-var frameworks = []app.Framework{app.Gin, app.Echo, app.Fiber}
+var frameworks = []app.Framework{ginapp.Framework, echoapp.Framework, fiberapp.Framework}
 
 var client = &http.Client{Timeout: 5 * time.Second}
 

@@ -17,6 +17,7 @@ import (
 	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
 	"github.com/jwksauth/jwksauth/examples/internal/apptest"
+	"github.com/jwksauth/jwksauth/examples/internal/ginapp"
 )
 
 // devDPoPLine is the printed line naming the DPoP token endpoint and the API.
@@ -173,7 +174,7 @@ func TestDevDPoPTokenEndpoint(t *testing.T) {
 	defer cancel()
 	code := make(chan int, 1)
 	go func() {
-		code <- app.Command(ctx, app.Gin, env(map[string]string{"ADDR": "127.0.0.1:0"}), &stdout, &stderr)
+		code <- app.Command(ctx, ginapp.Framework, env(map[string]string{"ADDR": "127.0.0.1:0"}), &stdout, &stderr)
 	}()
 	endpoint := apptest.WaitFor(t, &stdout, 10*time.Second, func(s string) (string, bool) {
 		m := devDPoPLine.FindStringSubmatch(s)

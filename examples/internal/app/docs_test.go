@@ -19,6 +19,9 @@ import (
 	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
 	"github.com/jwksauth/jwksauth/examples/internal/apptest"
+	"github.com/jwksauth/jwksauth/examples/internal/echoapp"
+	"github.com/jwksauth/jwksauth/examples/internal/fiberapp"
+	"github.com/jwksauth/jwksauth/examples/internal/ginapp"
 )
 
 // openAPIDoc is what the tests read of /openapi.json.
@@ -330,7 +333,7 @@ func TestSwaggerUIClientIDEscaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	get := func(d *app.Docs) string {
-		return string(call(t, "GET", serve(t, app.Gin, app.Service{Docs: d})+"/").body)
+		return string(call(t, "GET", serve(t, ginapp.Framework, app.Service{Docs: d})+"/").body)
 	}
 	page, plainPage := get(docs), get(plain)
 	for _, bad := range []string{hostile, `alert(1);//{{`, `"});alert`, "</script><script>"} {
@@ -415,19 +418,19 @@ func TestDocsOAuthURLs(t *testing.T) {
 		auth, token     string // "" for no flow
 		client, logHint string
 	}{
-		{name: "environment", fw: app.Gin, env: map[string]string{"ISSUER": iss.URL, "AUTHORIZATION_URL": envAuth, "TOKEN_URL": envToken, "CLIENT_ID": "docs-client"},
+		{name: "environment", fw: ginapp.Framework, env: map[string]string{"ISSUER": iss.URL, "AUTHORIZATION_URL": envAuth, "TOKEN_URL": envToken, "CLIENT_ID": "docs-client"},
 			auth: envAuth, token: envToken, client: "docs-client"},
-		{name: "discovery", fw: app.Echo, env: map[string]string{"ISSUER": iss.URL, "CLIENT_ID": "docs-client"},
+		{name: "discovery", fw: echoapp.Framework, env: map[string]string{"ISSUER": iss.URL, "CLIENT_ID": "docs-client"},
 			auth: iss.URL + "/authorize", token: iss.URL + "/token", client: "docs-client"},
-		{name: "environment completes discovery", fw: app.Fiber, env: map[string]string{"ISSUER": iss.URL, "TOKEN_URL": envToken},
+		{name: "environment completes discovery", fw: fiberapp.Framework, env: map[string]string{"ISSUER": iss.URL, "TOKEN_URL": envToken},
 			auth: iss.URL + "/authorize", token: envToken, logHint: "CLIENT_ID is not set"},
-		{name: "no endpoints discovered", fw: app.Gin, env: map[string]string{"ISSUER": noEndpoints, "AUTHORIZATION_URL": envAuth},
+		{name: "no endpoints discovered", fw: ginapp.Framework, env: map[string]string{"ISSUER": noEndpoints, "AUTHORIZATION_URL": envAuth},
 			logHint: "lists no authorization_endpoint or token_endpoint"},
-		{name: "discovery of another issuer", fw: app.Echo, env: map[string]string{"ISSUER": foreign},
+		{name: "discovery of another issuer", fw: echoapp.Framework, env: map[string]string{"ISSUER": foreign},
 			logHint: "names issuer"},
-		{name: "discovered endpoint over plain http", fw: app.Fiber, env: map[string]string{"ISSUER": plainHTTP},
+		{name: "discovered endpoint over plain http", fw: fiberapp.Framework, env: map[string]string{"ISSUER": plainHTTP},
 			logHint: "plain http on a non-loopback host"},
-		{name: "discovery fails", fw: app.Gin, env: map[string]string{"ISSUER": broken},
+		{name: "discovery fails", fw: ginapp.Framework, env: map[string]string{"ISSUER": broken},
 			logHint: "answered 500"},
 	}
 	for _, tc := range tests {
@@ -473,9 +476,9 @@ func TestDevLoginFlow(t *testing.T) {
 		env    map[string]string
 		client string
 	}{
-		{app.Gin, map[string]string{}, app.DefaultDevClientID},
-		{app.Echo, map[string]string{"PERMITTED_JWT_AUDIENCES": "notes-api,other", "CLIENT_ID": "my-docs"}, "my-docs"},
-		{app.Fiber, map[string]string{"PERMITTED_CLIENT_IDS": "spa,cli"}, "spa"},
+		{ginapp.Framework, map[string]string{}, app.DefaultDevClientID},
+		{echoapp.Framework, map[string]string{"PERMITTED_JWT_AUDIENCES": "notes-api,other", "CLIENT_ID": "my-docs"}, "my-docs"},
+		{fiberapp.Framework, map[string]string{"PERMITTED_CLIENT_IDS": "spa,cli"}, "spa"},
 	}
 	noRedirect := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, tc := range tests {

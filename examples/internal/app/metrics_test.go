@@ -16,6 +16,8 @@ import (
 	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
+	"github.com/jwksauth/jwksauth/examples/internal/echoapp"
+	"github.com/jwksauth/jwksauth/examples/internal/ginapp"
 )
 
 // scrape reads base/metrics in the Prometheus text format.
@@ -180,7 +182,7 @@ func TestMetricsRefreshFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = v.Close() })
-	base := serve(t, app.Gin, app.Service{Verifier: v, Metrics: m})
+	base := serve(t, ginapp.Framework, app.Service{Verifier: v, Metrics: m})
 
 	failures := func() float64 {
 		n, _ := sample(scrape(t, base), "jwksauth_jwks_refreshes_total", map[string]string{"result": "failure"})
@@ -225,7 +227,7 @@ func TestMetricsLabelsBounded(t *testing.T) {
 	iss := authtest.MustIssuer(t)
 	m := app.NewMetrics()
 	v := newVerifier(t, iss, core.WithHooks(m.Hooks()))
-	base := serve(t, app.Echo, app.Service{Verifier: v, Metrics: m})
+	base := serve(t, echoapp.Framework, app.Service{Verifier: v, Metrics: m})
 	stranger, err := authtest.NewKey("RS256")
 	if err != nil {
 		t.Fatal(err)

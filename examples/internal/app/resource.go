@@ -40,9 +40,9 @@ func checkResourceURL(raw string) error {
 	return nil
 }
 
-// resourceMetadata reports whether s.Verifier publishes a metadata document, which
+// ResourceMetadata reports whether s.Verifier publishes a metadata document, which
 // the frameworks then mount (RFC 9728 §3).
-func (s Service) resourceMetadata() bool {
+func (s Service) ResourceMetadata() bool {
 	return s.Verifier.ResourceMetadataURL() != ""
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
 	"github.com/jwksauth/jwksauth/examples/internal/apptest"
+	"github.com/jwksauth/jwksauth/examples/internal/ginapp"
 )
 
 // metadataWellKnown is the well-known path of RFC 9728 §3.
@@ -91,7 +92,7 @@ func TestLoadConfigResourceURL(t *testing.T) {
 	})
 	t.Run("exit code", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
-		code := app.Command(context.Background(), app.Gin, env(map[string]string{app.EnvResourceURL: "http://notes.example.com"}), &stdout, &stderr)
+		code := app.Command(context.Background(), ginapp.Framework, env(map[string]string{app.EnvResourceURL: "http://notes.example.com"}), &stdout, &stderr)
 		if code != app.ExitConfig || !strings.HasPrefix(stderr.String(), "gin: RESOURCE_URL: ") {
 			t.Errorf("exit %d, stderr %q; want %d and a RESOURCE_URL line", code, stderr.String(), app.ExitConfig)
 		}

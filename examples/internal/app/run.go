@@ -213,8 +213,8 @@ func baseURL(a net.Addr) string {
 	return "http://" + net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
 }
 
-// newHTTPServer serves an http.Handler with timeouts against slow clients.
-func newHTTPServer(h http.Handler) Server {
+// NewHTTPServer serves an http.Handler with timeouts against slow clients.
+func NewHTTPServer(h http.Handler) Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -14,6 +14,7 @@ import (
 	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/examples/internal/app"
 	"github.com/jwksauth/jwksauth/examples/internal/apptest"
+	"github.com/jwksauth/jwksauth/examples/internal/ginapp"
 )
 
 var listening = regexp.MustCompile(`msg="notes API listening" app=\w+ url=(http://\S+)`)
@@ -100,7 +101,7 @@ func TestMainStopsOnSIGTERM(t *testing.T) {
 		t.Setenv(name, "")
 	}
 	code := make(chan int, 1)
-	go func() { code <- app.Main(app.Gin) }()
+	go func() { code <- app.Main(ginapp.Framework) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := client.Get("http://" + addr + "/healthz")

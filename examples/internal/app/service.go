@@ -43,9 +43,9 @@ func (s Service) Pages() []Page {
 	return pages
 }
 
-// serve answers rt for the principal its guards stored (see Route.Serve)
+// Serve answers rt for the principal its guards stored (see Route.Serve)
 // and counts the answer of a protected route.
-func (s Service) serve(rt Route, p *core.Principal, id string) Reply {
+func (s Service) Serve(rt Route, p *core.Principal, id string) Reply {
 	r := rt.Serve(p, id)
 	switch {
 	case rt.Public:
@@ -57,9 +57,9 @@ func (s Service) serve(rt Route, p *core.Principal, id string) Reply {
 	return r
 }
 
-// refused counts a refusal of rt by its middleware or guard; the
+// Refused counts a refusal of rt by its middleware or guard; the
 // frameworks' error handlers call it before writing core's answer.
-func (s Service) refused(rt Route, err *core.Error) {
+func (s Service) Refused(rt Route, err *core.Error) {
 	if err != nil {
 		s.Metrics.count(rt, OutcomeRefused, err.Reason(), err.Status)
 	}

@@ -1,4 +1,7 @@
-package app
+// Package echoapp serves the example notes API (package app) with Echo: its
+// routes, pages and error answers, and nothing of the other frameworks, so
+// that each example binary links only its own framework.
+package echoapp
 
 import (
 	"errors"
@@ -9,13 +12,14 @@ import (
 
 	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/echoauth"
+	"github.com/jwksauth/jwksauth/examples/internal/app"
 )
 
-// Echo serves the notes API with Echo.
-var Echo = Framework{Name: "echo", Server: func(s Service) Server { return newHTTPServer(NewEcho(s)) }}
+// Framework serves the notes API with Echo.
+var Framework = app.Framework{Name: "echo", Server: func(s app.Service) app.Server { return app.NewHTTPServer(NewEcho(s)) }}
 
 // NewEcho returns s on Echo: the notes API guarded by s.Verifier, and s's pages.
-func NewEcho(s Service) *echo.Echo {
+func NewEcho(s app.Service) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// allow lists each path's methods in the order they are registered
@@ -25,7 +29,7 @@ func NewEcho(s Service) *echo.Echo {
 	for _, pg := range s.Pages() {
 		allow[pg.Path] = append(allow[pg.Path], http.MethodGet)
 	}
-	for _, rt := range Routes {
+	for _, rt := range app.Routes {
 		allow[rt.Path] = append(allow[rt.Path], rt.Method)
 	}
 	// Answer unknown routes and methods with the same JSON as Gin and Fiber.
@@ -34,10 +38,10 @@ func NewEcho(s Service) *echo.Echo {
 		switch {
 		case c.Response().Committed:
 		case errors.As(err, &he) && he.Code == http.StatusNotFound:
-			_ = writeEcho(c, NotFound())
+			_ = writeEcho(c, app.NotFound())
 		case errors.As(err, &he) && he.Code == http.StatusMethodNotAllowed:
 			c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow[c.Path()], ", "))
-			_ = writeEcho(c, MethodNotAllowed())
+			_ = writeEcho(c, app.MethodNotAllowed())
 		default:
 			e.DefaultHTTPErrorHandler(err, c)
 		}
@@ -58,12 +62,12 @@ func NewEcho(s Service) *echo.Echo {
 		e.GET(pg.Path, echo.WrapHandler(pg.Handler))
 	}
 	v := s.Verifier
-	if s.resourceMetadata() {
+	if s.ResourceMetadata() {
 		echoauth.MountResourceMetadata(e, v)
 	}
-	for _, rt := range Routes {
+	for _, rt := range app.Routes {
 		onError := echoauth.WithErrorHandler(func(c echo.Context, err *core.Error) error {
-			s.refused(rt, err)
+			s.Refused(rt, err)
 			return echoauth.WriteError(c, err)
 		})
 		var chain []echo.MiddlewareFunc
@@ -75,13 +79,13 @@ func NewEcho(s Service) *echo.Echo {
 		}
 		e.Add(rt.Method, rt.Path, func(c echo.Context) error {
 			p, _ := echoauth.Principal(c)
-			return writeEcho(c, s.serve(rt, p, c.Param(ParamID)))
+			return writeEcho(c, s.Serve(rt, p, c.Param(app.ParamID)))
 		}, chain...)
 	}
 	return e
 }
 
-func writeEcho(c echo.Context, r Reply) error {
+func writeEcho(c echo.Context, r app.Reply) error {
 	for k, v := range r.Header {
 		c.Response().Header().Set(k, v[0])
 	}

@@ -1,4 +1,7 @@
-package app
+// Package fiberapp serves the example notes API (package app) with Fiber: its
+// routes, pages and error answers, and nothing of the other frameworks, so
+// that each example binary links only its own framework.
+package fiberapp
 
 import (
 	"context"
@@ -11,15 +14,16 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
 	"github.com/jwksauth/jwksauth/core"
+	"github.com/jwksauth/jwksauth/examples/internal/app"
 	"github.com/jwksauth/jwksauth/fiberauth"
 )
 
-// Fiber serves the notes API with Fiber.
-var Fiber = Framework{Name: "fiber", Server: func(s Service) Server { return fiberServer{NewFiber(s)} }}
+// Framework serves the notes API with Fiber.
+var Framework = app.Framework{Name: "fiber", Server: func(s app.Service) app.Server { return fiberServer{NewFiber(s)} }}
 
 // NewFiber returns s on Fiber: the notes API guarded by s.Verifier, and s's pages.
-func NewFiber(s Service) *fiber.App {
-	app := fiber.New(fiber.Config{
+func NewFiber(s app.Service) *fiber.App {
+	f := fiber.New(fiber.Config{
 		// Fiber's default 4 KiB buffer answers 431 to headers core accepts
 		// (tokens up to 16 KiB).
 		ReadBufferSize: 32 << 10,
@@ -31,9 +35,9 @@ func NewFiber(s Service) *fiber.App {
 			var fe *fiber.Error
 			switch {
 			case errors.As(err, &fe) && fe.Code == http.StatusNotFound:
-				return writeFiber(c, NotFound())
+				return writeFiber(c, app.NotFound())
 			case errors.As(err, &fe) && fe.Code == http.StatusMethodNotAllowed:
-				return writeFiber(c, MethodNotAllowed())
+				return writeFiber(c, app.MethodNotAllowed())
 			}
 			return fiber.DefaultErrorHandler(c, err)
 		},
@@ -44,15 +48,15 @@ func NewFiber(s Service) *fiber.App {
 
 	for _, pg := range s.Pages() {
 		// Add, not Get: Get would also answer HEAD, which Gin and Echo do not.
-		app.Add(http.MethodGet, pg.Path, adaptor.HTTPHandler(pg.Handler))
+		f.Add(http.MethodGet, pg.Path, adaptor.HTTPHandler(pg.Handler))
 	}
 	v := s.Verifier
-	if s.resourceMetadata() {
-		fiberauth.MountResourceMetadata(app, v)
+	if s.ResourceMetadata() {
+		fiberauth.MountResourceMetadata(f, v)
 	}
-	for _, rt := range Routes {
+	for _, rt := range app.Routes {
 		onError := fiberauth.WithErrorHandler(func(c *fiber.Ctx, err *core.Error) error {
-			s.refused(rt, err)
+			s.Refused(rt, err)
 			return fiberauth.WriteError(c, err)
 		})
 		var chain []fiber.Handler
@@ -65,22 +69,22 @@ func NewFiber(s Service) *fiber.App {
 		chain = append(chain, func(c *fiber.Ctx) error {
 			// The principal lives in c.Locals: use it before returning.
 			p, _ := fiberauth.Principal(c)
-			return writeFiber(c, s.serve(rt, p, c.Params(ParamID)))
+			return writeFiber(c, s.Serve(rt, p, c.Params(app.ParamID)))
 		})
 		// Add, not Get: Get would also answer HEAD, which Gin and Echo do not.
-		app.Add(rt.Method, rt.Path, chain...)
+		f.Add(rt.Method, rt.Path, chain...)
 	}
-	return app
+	return f
 }
 
-func writeFiber(c *fiber.Ctx, r Reply) error {
+func writeFiber(c *fiber.Ctx, r app.Reply) error {
 	for k, v := range r.Header {
 		c.Set(k, v[0])
 	}
 	return c.Status(r.Status).Send(r.Body)
 }
 
-// fiberServer adapts *fiber.App to Server.
+// fiberServer adapts *fiber.App to app.Server.
 type fiberServer struct{ app *fiber.App }
 
 func (s fiberServer) Serve(ln net.Listener) error { return s.app.Listener(ln) }

@@ -1,4 +1,7 @@
-package app
+// Package ginapp serves the example notes API (package app) with Gin: its
+// routes, pages and error answers, and nothing of the other frameworks, so
+// that each example binary links only its own framework.
+package ginapp
 
 import (
 	"net/http"
@@ -6,36 +9,37 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/jwksauth/jwksauth/core"
+	"github.com/jwksauth/jwksauth/examples/internal/app"
 	"github.com/jwksauth/jwksauth/ginauth"
 )
 
-// Gin serves the notes API with Gin.
-var Gin = Framework{Name: "gin", Server: func(s Service) Server { return newHTTPServer(NewGin(s)) }}
+// Framework serves the notes API with Gin.
+var Framework = app.Framework{Name: "gin", Server: func(s app.Service) app.Server { return app.NewHTTPServer(NewGin(s)) }}
 
 // NewGin returns s on Gin: the notes API guarded by s.Verifier, and s's
 // pages. It puts Gin in release mode (no debug output), a process-wide
 // setting.
-func NewGin(s Service) http.Handler {
+func NewGin(s app.Service) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	// Route exactly as Echo and Fiber do: on the escaped path, without
+	// app.Route exactly as Echo and Fiber do: on the escaped path, without
 	// redirects, answering 405 to a known path with another method.
 	r.RedirectTrailingSlash, r.RedirectFixedPath = false, false
 	r.UseEscapedPath, r.UnescapePathValues = true, false
 	r.HandleMethodNotAllowed = true
-	r.NoRoute(func(c *gin.Context) { writeGin(c, NotFound()) })
-	r.NoMethod(func(c *gin.Context) { writeGin(c, MethodNotAllowed()) })
+	r.NoRoute(func(c *gin.Context) { writeGin(c, app.NotFound()) })
+	r.NoMethod(func(c *gin.Context) { writeGin(c, app.MethodNotAllowed()) })
 
 	for _, pg := range s.Pages() {
 		r.GET(pg.Path, gin.WrapH(pg.Handler))
 	}
 	v := s.Verifier
-	if s.resourceMetadata() {
+	if s.ResourceMetadata() {
 		ginauth.MountResourceMetadata(r, v)
 	}
-	for _, rt := range Routes {
+	for _, rt := range app.Routes {
 		onError := ginauth.WithErrorHandler(func(c *gin.Context, err *core.Error) {
-			s.refused(rt, err)
+			s.Refused(rt, err)
 			ginauth.WriteError(c, err)
 		})
 		var chain []gin.HandlerFunc
@@ -47,14 +51,14 @@ func NewGin(s Service) http.Handler {
 		}
 		chain = append(chain, func(c *gin.Context) {
 			p, _ := ginauth.Principal(c)
-			writeGin(c, s.serve(rt, p, c.Param(ParamID)))
+			writeGin(c, s.Serve(rt, p, c.Param(app.ParamID)))
 		})
 		r.Handle(rt.Method, rt.Path, chain...)
 	}
 	return r
 }
 
-func writeGin(c *gin.Context, r Reply) {
+func writeGin(c *gin.Context, r app.Reply) {
 	for k, v := range r.Header {
 		c.Header(k, v[0])
 	}
