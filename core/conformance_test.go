@@ -11,7 +11,7 @@ import (
 
 // netHTTPApp mounts the conformance routes on plain net/http, the reference
 // the framework adapters are held to.
-func netHTTPApp(c *conformance.Conformance) http.Handler {
+func netHTTPApp(c *conformance.Suite) http.Handler {
 	respond := func(w http.ResponseWriter, r *http.Request, p *core.Principal) {
 		fromCtx, _ := core.PrincipalFromContext(r.Context())
 		status, body := conformance.Respond(p, fromCtx)
@@ -72,7 +72,7 @@ func netHTTPApp(c *conformance.Conformance) http.Handler {
 }
 
 func TestConformanceNetHTTP(t *testing.T) {
-	c := conformance.NewConformance(t)
+	c := conformance.New(t)
 	app := netHTTPApp(c)
 	c.Run(t, func(r *http.Request) (*http.Response, error) {
 		rec := httptest.NewRecorder()

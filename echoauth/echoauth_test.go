@@ -25,7 +25,7 @@ func respond(c echo.Context) error {
 }
 
 // conformanceApp mounts the routes as documented on the conformance.Route* constants.
-func conformanceApp(c *conformance.Conformance) *echo.Echo {
+func conformanceApp(c *conformance.Suite) *echo.Echo {
 	v := c.Verifier
 	mw := echoauth.Middleware(v)
 	e := echo.New()
@@ -58,7 +58,7 @@ func serve(h http.Handler) conformance.Do {
 }
 
 func TestConformance(t *testing.T) {
-	c := conformance.NewConformance(t)
+	c := conformance.New(t)
 	c.Run(t, serve(conformanceApp(c)))
 }
 

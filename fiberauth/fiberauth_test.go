@@ -36,7 +36,7 @@ func respond(c *fiber.Ctx) error {
 func newApp() *fiber.App { return fiber.New(fiber.Config{ReadBufferSize: 32 << 10}) }
 
 // conformanceApp mounts the routes as documented on the conformance.Route* constants.
-func conformanceApp(c *conformance.Conformance) *fiber.App {
+func conformanceApp(c *conformance.Suite) *fiber.App {
 	v := c.Verifier
 	mw := fiberauth.Middleware(v)
 	app := newApp()
@@ -65,7 +65,7 @@ func serve(app *fiber.App) conformance.Do {
 }
 
 func TestConformance(t *testing.T) {
-	c := conformance.NewConformance(t)
+	c := conformance.New(t)
 	c.Run(t, serve(conformanceApp(c)))
 }
 

@@ -35,7 +35,7 @@ func respond(c *gin.Context) {
 }
 
 // conformanceApp mounts the routes as documented on the conformance.Route* constants.
-func conformanceApp(c *conformance.Conformance) *gin.Engine {
+func conformanceApp(c *conformance.Suite) *gin.Engine {
 	v := c.Verifier
 	mw := ginauth.Middleware(v)
 	r := gin.New()
@@ -68,7 +68,7 @@ func serve(h http.Handler) conformance.Do {
 }
 
 func TestConformance(t *testing.T) {
-	c := conformance.NewConformance(t)
+	c := conformance.New(t)
 	c.Run(t, serve(conformanceApp(c)))
 }
 

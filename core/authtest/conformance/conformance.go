@@ -20,9 +20,9 @@ import (
 // The routes an adapter mounts to run the conformance table. Each handler
 // answers with Respond.
 const (
-	// RouteProtected: the middleware with Conformance.Verifier.
+	// RouteProtected: the middleware with Suite.Verifier.
 	RouteProtected = "/protected"
-	// RouteOptional: the middleware with Conformance.Verifier, optional authentication.
+	// RouteOptional: the middleware with Suite.Verifier, optional authentication.
 	RouteOptional = "/optional"
 	// RouteRead: the middleware, then the all-of scope guard for ScopeRead.
 	RouteRead = "/read"
@@ -34,9 +34,9 @@ const (
 	RouteRole = "/role"
 	// RouteGuardOnly: the all-of guard for ScopeRead alone, without the middleware.
 	RouteGuardOnly = "/guard-only"
-	// RouteSources: the middleware with Conformance.Sources (query and cookie tokens on).
+	// RouteSources: the middleware with Suite.Sources (query and cookie tokens on).
 	RouteSources = "/sources"
-	// RouteOutage: the middleware with Conformance.Outage (its JWKS is down).
+	// RouteOutage: the middleware with Suite.Outage (its JWKS is down).
 	RouteOutage = "/outage"
 )
 
@@ -46,7 +46,7 @@ const (
 	ScopeCreate = "example:note:create"
 	ScopeUpdate = "example:note:update"
 	RoleAdmin   = "admin"
-	// CookieName is the cookie Conformance.Sources reads.
+	// CookieName is the cookie Suite.Sources reads.
 	CookieName = "access_token"
 )
 
@@ -98,8 +98,8 @@ type Want struct {
 	Headers http.Header
 }
 
-// Conformance is the shared table that keeps the adapters identical.
-type Conformance struct {
+// Suite is the shared table that keeps the adapters identical.
+type Suite struct {
 	Issuer   *authtest.Issuer
 	Verifier *core.Verifier // audience DefaultAudience, role claim "roles"
 	Sources  *core.Verifier // as Verifier, plus WithQueryToken and WithCookieToken(CookieName)
@@ -125,9 +125,9 @@ type Conformance struct {
 	Cases   []Case
 }
 
-// NewConformance starts the issuers, builds the verifiers (waiting for their
+// New starts the issuers, builds the verifiers (waiting for their
 // keys) and the cases. Everything is closed when the test ends.
-func NewConformance(t testing.TB) *Conformance {
+func New(t testing.TB) *Suite {
 	t.Helper()
 	iss := authtest.MustIssuer(t)
 	down := authtest.MustIssuer(t)
@@ -147,7 +147,7 @@ func NewConformance(t testing.TB) *Conformance {
 		t.Cleanup(func() { _ = v.Close() })
 		return v
 	}
-	c := &Conformance{
+	c := &Suite{
 		Issuer:   iss,
 		Verifier: mk(iss.URL),
 		Sources:  mk(iss.URL, core.WithQueryToken(), core.WithCookieToken(CookieName)),
@@ -216,7 +216,13 @@ func ok(sub string, scopes ...string) Want {
 
 func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
 
-func (c *Conformance) cases(t testing.TB) []Case {
+// toks are the tokens the bearer cases send.
+type toks struct {
+	read, readCreate, update, forged, hs, none, dup, huge string
+	m                                                     func(authtest.Claims, ...authtest.MintOption) string
+}
+
+func (c *Suite) cases(t testing.TB) []Case {
 	i := c.Issuer
 	m := func(claims authtest.Claims, opts ...authtest.MintOption) string {
 		return i.MustMint(t, claims, opts...)
@@ -234,6 +240,13 @@ func (c *Conformance) cases(t testing.TB) []Case {
 	none := m(authtest.Claims{"scope": ScopeRead}, authtest.Header("alg", "none"))
 	dup := dupClaimToken(t, i)
 	huge := strings.Repeat("a", core.DefaultMaxTokenSize+1)
+	k := toks{read: read, readCreate: readCreate, update: update, forged: forged, hs: hs, none: none, dup: dup, huge: huge, m: m}
+	return slices.Concat(credentialCases(k), tokenCases(k, i, now), scopeCases(k))
+}
+
+// credentialCases are the cases of reading the credential (RFC 6750 §2).
+func credentialCases(k toks) []Case {
+	read, huge := k.read, k.huge
 	noPerm := noCredBody
 	return []Case{
 		// reading the credential (RFC 6750 §2)
@@ -280,6 +293,13 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "header and a %-encoded query token name, query source off", Path: RouteProtected, Query: "x=1&access%5ftoken=", Header: bearer(read), Want: twoMethods()},
 		{Name: "header and unrelated parameters, query source off", Path: RouteProtected, Query: "access_tokens=x&access_token%zz=y&token=z", Header: bearer(read), Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "token over the size cap", Path: RouteProtected, Header: bearer(huge), Want: invalidToken("the access token is too large")},
+	}
+}
+
+// tokenCases are the cases of validating the token (docs/security.md).
+func tokenCases(k toks, i *authtest.Issuer, now time.Time) []Case {
+	read, forged, hs, none, dup, m := k.read, k.forged, k.hs, k.none, k.dup, k.m
+	return []Case{
 		// validating the token (docs/security.md)
 		{Name: "valid token", Path: RouteProtected, Header: bearer(read), Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "not a JWT", Path: RouteProtected, Header: bearer("abc.def"), Want: invalidToken("the access token is malformed")},
@@ -301,6 +321,14 @@ func (c *Conformance) cases(t testing.TB) []Case {
 		{Name: "no audience, no client check", Path: RouteProtected, Header: bearer(m(authtest.Claims{"aud": authtest.Omit})), Want: invalidToken("the access token audience is not accepted")},
 		{Name: "cognito id token", Path: RouteProtected, Header: bearer(m(authtest.Claims{"token_use": "id"})), Want: invalidToken("the token is not an access token")},
 		{Name: "duplicate claim", Path: RouteProtected, Header: bearer(dup), Want: invalidToken("the access token is malformed")},
+	}
+}
+
+// scopeCases are the cases of scopes and roles (RFC 6750 §3.1), optional authentication and the outage answer.
+func scopeCases(k toks) []Case {
+	read, readCreate, update, forged, m := k.read, k.readCreate, k.update, k.forged, k.m
+	noPerm := noCredBody
+	return []Case{
 		// scopes (RFC 6750 §3.1, insufficient_scope)
 		{Name: "scope present", Path: RouteRead, Header: bearer(read), Want: ok(authtest.DefaultSubject, ScopeRead)},
 		{Name: "scope missing", Path: RouteRead, Header: bearer(update), Want: insufficient(ScopeRead)},
@@ -346,7 +374,7 @@ func dupClaimToken(t testing.TB, i *authtest.Issuer) string {
 type Do func(*http.Request) (*http.Response, error)
 
 // Run sends every case through do and checks the exact answer.
-func (c *Conformance) Run(t *testing.T, do Do) {
+func (c *Suite) Run(t *testing.T, do Do) {
 	t.Helper()
 	for _, tc := range c.Cases {
 		t.Run(tc.Name, func(t *testing.T) {
@@ -427,7 +455,23 @@ func checkHeaders(t testing.TB, want Want, h http.Header) {
 // hostileCases are the hostile-input cases that every adapter
 // must answer exactly as core does (core/hostile_test.go has the full
 // catalogue, with the precise sentinel of each).
-func (c *Conformance) hostileCases(t testing.TB) []Case {
+// hostile is what the hostile cases build their tokens from.
+type hostile struct {
+	t                           testing.TB
+	i                           *authtest.Issuer
+	k, other, ec                *authtest.Key
+	m                           func(authtest.Claims, ...authtest.MintOption) string
+	sign                        func(key *authtest.Key, alg, header, payload string) string
+	claims                      func(members ...string) string
+	hdr                         func(alg string, extra ...string) string
+	unsigned                    func(alg string) string
+	now                         time.Time
+	exp, iss, aud, sub, std     string
+	valid, zeroSig, stdAlphabet string
+	malformed, notAllowed       Want
+}
+
+func (c *Suite) hostileCases(t testing.TB) []Case {
 	i := c.Issuer
 	k := i.SigningKey()
 	m := func(claims authtest.Claims, opts ...authtest.MintOption) string {
@@ -464,17 +508,19 @@ func (c *Conformance) hostileCases(t testing.TB) []Case {
 	valid := m(nil)
 	cut := strings.LastIndexByte(valid, '.')
 	zeroSig := valid[:cut+1] + base64.RawURLEncoding.EncodeToString(make([]byte, 256))
-	stdAlphabet := ""
-	for n := 0; stdAlphabet == ""; n++ {
-		if n == 20 {
-			t.Fatalf("conformance: no token with '-' or '_' in 20 tries")
-		}
-		if tok := m(authtest.Claims{"n": n}); strings.ContainsAny(tok, "-_") {
-			stdAlphabet = strings.NewReplacer("-", "+", "_", "/").Replace(tok)
-		}
-	}
+	stdAlphabet := stdAlphabetToken(t, m)
 	malformed := invalidToken("the access token is malformed")
 	notAllowed := invalidToken("the signing algorithm is not accepted")
+	h := hostile{t: t, i: i, k: k, other: other, ec: ec, m: m, sign: sign, claims: claims, hdr: hdr, unsigned: unsigned, now: now,
+		exp: exp, iss: iss, aud: aud, sub: sub, std: std, valid: valid, zeroSig: zeroSig, stdAlphabet: stdAlphabet,
+		malformed: malformed, notAllowed: notAllowed}
+	return slices.Concat(hostileSigning(h), hostileJSON(h))
+}
+
+// hostileSigning are hostile algorithms, signatures and sizes.
+func hostileSigning(h hostile) []Case {
+	t := h.t
+	i, k, m, sign, now, hdr, std, unsigned, other, ec, valid, zeroSig, stdAlphabet, malformed, notAllowed := h.i, h.k, h.m, h.sign, h.now, h.hdr, h.std, h.unsigned, h.other, h.ec, h.valid, h.zeroSig, h.stdAlphabet, h.malformed, h.notAllowed
 	return []Case{
 		{Name: "hostile: alg None", Path: RouteProtected, Header: bearer(unsigned("None")), Want: notAllowed},
 		{Name: "hostile: alg NONE", Path: RouteProtected, Header: bearer(unsigned("NONE")), Want: notAllowed},
@@ -496,6 +542,13 @@ func (c *Conformance) hostileCases(t testing.TB) []Case {
 		{Name: "hostile: padded signature", Path: RouteProtected, Header: bearer(valid + "=="), Want: malformed},
 		{Name: "hostile: standard base64 alphabet", Path: RouteProtected, Header: bearer(stdAlphabet), Want: malformed},
 		{Name: "hostile: slash after Bearer", Path: RouteProtected, Header: http.Header{"Authorization": {"Bearer/" + valid}}, Want: invalidRequest()},
+	}
+}
+
+// hostileJSON are hostile header and claims JSON.
+func hostileJSON(h hostile) []Case {
+	i, k, m, sign, exp, iss, aud, sub, claims, hdr, std, malformed := h.i, h.k, h.m, h.sign, h.exp, h.iss, h.aud, h.sub, h.claims, h.hdr, h.std, h.malformed
+	return []Case{
 		{Name: "hostile: crit empty array", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg, `"crit":[]`), std)),
 			Want: invalidToken("the access token header is not supported")},
 		{Name: "hostile: alg twice in the header", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg, `"alg":"none"`), std)), Want: malformed},
@@ -513,6 +566,18 @@ func (c *Conformance) hostileCases(t testing.TB) []Case {
 			Want: invalidToken("the access token issuer is not accepted")},
 		{Name: "hostile: invalid UTF-8 in a claim", Path: RouteProtected, Header: bearer(sign(k, k.Alg, hdr(k.Alg), claims(iss, aud, sub, exp, "\"name\":\"\xff\""))), Want: malformed},
 	}
+}
+
+// stdAlphabetToken is a genuine token with '-' or '_' rewritten to the
+// standard base64 alphabet's '+' and '/'.
+func stdAlphabetToken(t testing.TB, m func(authtest.Claims, ...authtest.MintOption) string) string {
+	for n := range 20 {
+		if tok := m(authtest.Claims{"n": n}); strings.ContainsAny(tok, "-_") {
+			return strings.NewReplacer("-", "+", "_", "/").Replace(tok)
+		}
+	}
+	t.Fatalf("conformance: no token with '-' or '_' in 20 tries")
+	return ""
 }
 
 // exactSizeToken mints a genuine token of exactly n bytes, padded through a

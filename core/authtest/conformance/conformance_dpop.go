@@ -20,16 +20,16 @@ import (
 )
 
 // The routes of the sender-constrained token cases (RFC 9449, RFC 8705).
-// Each is the middleware with its Conformance verifier, answering with
-// Respond; Conformance.Routes lists them with their verifiers.
+// Each is the middleware with its Suite verifier, answering with
+// Respond; Suite.Routes lists them with their verifiers.
 const (
-	// RouteDPoPRequired: Conformance.DPoPRequired (WithDPoPRequired).
+	// RouteDPoPRequired: Suite.DPoPRequired (WithDPoPRequired).
 	RouteDPoPRequired = "/dpop-required"
-	// RouteDPoPNonce: Conformance.DPoPNonce (WithDPoPNonces, in memory).
+	// RouteDPoPNonce: Suite.DPoPNonce (WithDPoPNonces, in memory).
 	RouteDPoPNonce = "/dpop-nonce"
-	// RouteProofStoreDown: Conformance.ProofStoreDown, whose replay store fails.
+	// RouteProofStoreDown: Suite.ProofStoreDown, whose replay store fails.
 	RouteProofStoreDown = "/proof-store-down"
-	// RouteCertProxy: Conformance.CertProxy (WithClientCertFromTrustedProxy).
+	// RouteCertProxy: Suite.CertProxy (WithClientCertFromTrustedProxy).
 	RouteCertProxy = "/cert-proxy"
 )
 
@@ -98,7 +98,7 @@ func okBound(k *authtest.Key, scopes ...string) Want {
 }
 
 // dpopCases are the sender-constrained token cases (RFC 9449 §7, RFC 8705 §3).
-func (c *Conformance) dpopCases(t testing.TB) []Case {
+func (c *Suite) dpopCases(t testing.TB) []Case {
 	i := c.Issuer
 	m := func(claims authtest.Claims, opts ...authtest.MintOption) string {
 		return i.MustMint(t, claims, opts...)
@@ -160,7 +160,7 @@ func (c *Conformance) dpopCases(t testing.TB) []Case {
 
 // dpopModeCases are the cases of the verifiers with other DPoP and
 // certificate settings.
-func (c *Conformance) dpopModeCases(t testing.TB, key *authtest.Key, bound, unbound string) []Case {
+func (c *Suite) dpopModeCases(t testing.TB, key *authtest.Key, bound, unbound string) []Case {
 	dpopOnly := func(params string) []string { return []string{`DPoP realm="api", ` + authtest.DPoPAlgs + params} }
 	req := func(tok string) string { return authtest.MustProof(t, key, "GET", Origin+RouteDPoPRequired, tok) }
 	nonceURL := Origin + RouteDPoPNonce
@@ -211,7 +211,7 @@ func (c *Conformance) dpopModeCases(t testing.TB, key *authtest.Key, bound, unbo
 
 // currentNonce asks the nonce verifier for its current nonce, as a client
 // learns it: from the refusal of a proof without one.
-func (c *Conformance) currentNonce(t testing.TB, key *authtest.Key, tok, url string) string {
+func (c *Suite) currentNonce(t testing.TB, key *authtest.Key, tok, url string) string {
 	r, _ := http.NewRequest(http.MethodGet, url, nil)
 	r.Header.Set("Authorization", "DPoP "+tok)
 	r.Header.Set("DPoP", authtest.MustProof(t, key, "GET", url, tok))

@@ -7,14 +7,14 @@ import (
 	"github.com/jwksauth/jwksauth/core/authtest"
 )
 
-// RouteIssuers is the middleware with Conformance.Issuers, a Verifier of
-// two issuers (Conformance.Issuer and Conformance.Issuer2) that publish a
+// RouteIssuers is the middleware with Suite.Issuers, a Verifier of
+// two issuers (Suite.Issuer and Suite.Issuer2) that publish a
 // key under the same kid.
 const RouteIssuers = "/issuers"
 
 // newIssuers builds the second issuer, with a signing key of its own under
 // the kid of the first issuer's, and the Verifier of both.
-func (c *Conformance) newIssuers(t testing.TB) {
+func (c *Suite) newIssuers(t testing.TB) {
 	c.Issuer2 = authtest.MustIssuer(t)
 	k, err := authtest.NewKey("RS256")
 	if err != nil {
@@ -32,7 +32,7 @@ func (c *Conformance) newIssuers(t testing.TB) {
 }
 
 // issuerCases are the many-issuer cases.
-func (c *Conformance) issuerCases(t testing.TB) []Case {
+func (c *Suite) issuerCases(t testing.TB) []Case {
 	one, two := c.Issuer, c.Issuer2
 	return []Case{
 		{Name: "issuers: token of the first", Path: RouteIssuers, Header: bearer(one.MustMint(t, authtest.Claims{"scope": ScopeRead})), Want: ok(authtest.DefaultSubject, ScopeRead)},

@@ -8,16 +8,16 @@ import (
 )
 
 // The routes of the Protected Resource Metadata cases (RFC 9728), behind
-// Conformance.Resource, whose resource identifier is ResourceID. An adapter
-// also mounts its metadata handler for Conformance.Resource (at
+// Suite.Resource, whose resource identifier is ResourceID. An adapter
+// also mounts its metadata handler for Suite.Resource (at
 // ResourceMetadataPath).
 const (
-	// RouteResource: the middleware with Conformance.Resource.
+	// RouteResource: the middleware with Suite.Resource.
 	RouteResource = "/resource"
-	// RouteResourceCreate: the middleware, then Conformance.ResourceCreate
+	// RouteResourceCreate: the middleware, then Suite.ResourceCreate
 	// (the all-of guard for ScopeCreate).
 	RouteResourceCreate = "/resource-create"
-	// ResourceID is Conformance.Resource's resource identifier.
+	// ResourceID is Suite.Resource's resource identifier.
 	ResourceID = "https://api.example.com/notes"
 	// ResourceMetadataPath is where its metadata document is served.
 	ResourceMetadataPath = "/.well-known/oauth-protected-resource/notes"
@@ -27,7 +27,7 @@ const (
 
 // metadataCases are the cases of RFC 9728 and RFC 8707 (§8 of the contract
 // the adapters keep).
-func (c *Conformance) metadataCases(t testing.TB) []Case {
+func (c *Suite) metadataCases(t testing.TB) []Case {
 	i := c.Issuer
 	rm := `, resource_metadata="https://api.example.com` + ResourceMetadataPath + `"`
 	// The exact bytes every framework serves: members in this order.
