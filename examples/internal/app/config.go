@@ -45,7 +45,13 @@ type Config struct {
 	Addr string
 	// Issuer is the exact iss every token must carry, and the base of
 	// discovery (ISSUER). Required unless the app runs in development mode.
+	// ISSUER may list several issuers, comma-separated: Issuer is then the
+	// first, whose discovery document gives the docs' OAuth2 URLs.
 	Issuer string
+	// Issuers are all the issuers when ISSUER lists more than one, in
+	// order (nil otherwise): a token of any of them is accepted, verified
+	// with its own issuer's keys, audiences and client ids.
+	Issuers []string
 	// JWKSURL is the key set location (JWKS_URL). Default: discovered from Issuer.
 	JWKSURL string
 	// Audiences are the permitted aud values (PERMITTED_JWT_AUDIENCES,
@@ -104,6 +110,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if err := checkAddr(c.Addr); err != nil {
 		return Config{}, &ConfigError{EnvAddr, err.Error()}
 	}
+	if err := c.splitIssuers(); err != nil {
+		return Config{}, err
+	}
 	if c.JWKSURL != "" && c.Issuer == "" {
 		return Config{}, &ConfigError{EnvIssuer, "required when JWKS_URL is set, because every token's iss must be checked"}
 	}
@@ -145,6 +154,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 // Options returns the core options for a provider (not development) configuration.
 func (c Config) Options() []core.Option {
+	if len(c.Issuers) > 1 {
+		return c.manyIssuerOptions()
+	}
 	opts := []core.Option{core.WithIssuer(c.Issuer), core.WithAudiences(c.Audiences...)}
 	if c.JWKSURL != "" {
 		opts = append(opts, core.WithJWKSURL(c.JWKSURL))

@@ -131,7 +131,7 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	base := baseURL(ln.Addr())
-	log.Info("notes API listening", "url", base, "issuer", cfg.Issuer)
+	log.Info("notes API listening", "url", base, "issuer", cfg.issuerNames())
 	log.Info("interactive docs", "url", base+DocsPath, "authorize", docs.Flow() != nil, "metrics", base+MetricsPath)
 
 	if dev != nil {
@@ -150,7 +150,7 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 	} else {
 		wg.Go(func() {
 			if v.Ready(life) == nil {
-				log.Info("signing keys loaded", "issuer", cfg.Issuer)
+				log.Info("signing keys loaded", "issuer", cfg.issuerNames())
 			}
 		})
 	}
