@@ -154,15 +154,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 // Options returns the core options for a provider (not development) configuration.
 func (c Config) Options() []core.Option {
-	if len(c.Issuers) > 1 {
-		return c.manyIssuerOptions()
-	}
 	opts := []core.Option{core.WithIssuer(c.Issuer), core.WithAudiences(c.Audiences...)}
 	if c.JWKSURL != "" {
 		opts = append(opts, core.WithJWKSURL(c.JWKSURL))
 	}
 	if len(c.ClientIDs) > 0 {
 		opts = append(opts, core.WithClientIDs(c.ClientIDs...))
+	}
+	if len(c.Issuers) > 1 {
+		opts = c.issuersOption() // instead of the one issuer's options above
 	}
 	if c.DPoPRequired {
 		opts = append(opts, core.WithDPoPRequired())

@@ -60,10 +60,11 @@ func (c Config) issuerNames() string {
 	return c.Issuer
 }
 
-// manyIssuerOptions are the core options for more than one issuer: one
+// issuersOption is the core option for more than one issuer: one
 // core.Issuer per entry of Issuers, each with the permitted audiences and
-// client ids and its keys discovered from it; DPoP is shared.
-func (c Config) manyIssuerOptions() []core.Option {
+// client ids and its keys discovered from it. The options beside it (DPoP)
+// are shared by all.
+func (c Config) issuersOption() []core.Option {
 	own := []core.Option{core.WithAudiences(c.Audiences...)}
 	if len(c.ClientIDs) > 0 {
 		own = append(own, core.WithClientIDs(c.ClientIDs...))
@@ -72,9 +73,5 @@ func (c Config) manyIssuerOptions() []core.Option {
 	for _, iss := range c.Issuers {
 		issuers = append(issuers, core.Issuer{URL: iss, Options: slices.Clone(own)})
 	}
-	opts := []core.Option{core.WithIssuers(issuers...)}
-	if c.DPoPRequired {
-		opts = append(opts, core.WithDPoPRequired())
-	}
-	return opts
+	return []core.Option{core.WithIssuers(issuers...)}
 }

@@ -193,3 +193,24 @@ func TestManyIssuersRefusedAtStart(t *testing.T) {
 		})
 	}
 }
+
+// TestManyIssuersDPoPRequired: DPOP=required holds for every issuer of the
+// list, the second as much as the first.
+func TestManyIssuersDPoPRequired(t *testing.T) {
+	one, two := authtest.MustIssuer(t), authtest.MustIssuer(t)
+	var stdout, stderr apptest.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int, 1)
+	getenv := env(map[string]string{"ADDR": "127.0.0.1:0", "ISSUER": one.URL + "," + two.URL, "DPOP": app.DPoPRequired})
+	go func() { code <- app.Command(ctx, app.Gin, getenv, &stdout, &stderr) }()
+	defer exited(t, code, &stderr)
+	defer cancel()
+	base := started(t, &stderr)
+	want := []string{`DPoP realm="api", ` + authtest.DPoPAlgs + `, error="invalid_token", error_description="a DPoP-bound access token is required"`}
+	for _, iss := range []*authtest.Issuer{one, two} {
+		got := call(t, http.MethodGet, base+"/notes", "Bearer "+iss.MustMint(t, authtest.Claims{"scope": app.ScopeRead}))
+		if got.status != http.StatusUnauthorized || !slices.Equal(got.challenges, want) {
+			t.Errorf("%s: bearer token under DPOP=required: %d %q, want 401 %q", iss.URL, got.status, got.challenges, want)
+		}
+	}
+}
