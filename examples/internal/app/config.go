@@ -46,7 +46,13 @@ type Config struct {
 	Addr string
 	// Issuer is the exact iss every token must carry, and the base of
 	// discovery (ISSUER). Required unless the app runs in development mode.
+	// ISSUER may list several issuers, comma-separated: Issuer is then the
+	// first, whose discovery document gives the docs' OAuth2 URLs.
 	Issuer string
+	// Issuers are all the issuers when ISSUER lists more than one, in
+	// order (nil otherwise): a token of any of them is accepted, verified
+	// with its own issuer's keys, audiences and client ids.
+	Issuers []string
 	// JWKSURL is the key set location (JWKS_URL). Default: discovered from Issuer.
 	JWKSURL string
 	// Audiences are the permitted aud values (PERMITTED_JWT_AUDIENCES,
@@ -112,6 +118,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if err := checkAddr(c.Addr); err != nil {
 		return Config{}, &ConfigError{EnvAddr, err.Error()}
 	}
+	if err := c.splitIssuers(); err != nil {
+		return Config{}, err
+	}
 	if c.JWKSURL != "" && c.Issuer == "" {
 		return Config{}, &ConfigError{EnvIssuer, "required when JWKS_URL is set, because every token's iss must be checked"}
 	}
@@ -162,6 +171,9 @@ func (c Config) Options() []core.Option {
 	}
 	if len(c.ClientIDs) > 0 {
 		opts = append(opts, core.WithClientIDs(c.ClientIDs...))
+	}
+	if len(c.Issuers) > 1 {
+		opts = c.issuersOption() // instead of the one issuer's options above
 	}
 	if c.DPoPRequired {
 		opts = append(opts, core.WithDPoPRequired())

@@ -137,8 +137,9 @@ func discoverOAuth(ctx context.Context, issuer string) (auth, token string, err 
 
 // newAppDocs builds the docs of an app configured by c: with the login of
 // the development issuer dev when there is one, else with the provider's
-// flow when its URLs can be had. Without them the docs are served all the
-// same, without the Authorize login, and the log says why.
+// flow (the first issuer's, when ISSUER lists several) when its URLs can
+// be had. Without them the docs are served all the same, without the
+// Authorize login, and the log says why.
 func newAppDocs(ctx context.Context, c Config, dev *authtest.Issuer, realm string, log *slog.Logger) (*Docs, error) {
 	var flow *OAuthFlow
 	if dev != nil {
@@ -151,6 +152,9 @@ func newAppDocs(ctx context.Context, c Config, dev *authtest.Issuer, realm strin
 				"client_id", flow.ClientID)
 		}
 	} else {
+		if len(c.Issuers) > 1 {
+			log.Info("interactive docs: the Authorize login is the first issuer's", "issuer", c.Issuer)
+		}
 		var err error
 		if flow, err = providerFlow(ctx, c); err != nil {
 			log.Warn("interactive docs without the Authorize login; set AUTHORIZATION_URL and TOKEN_URL",

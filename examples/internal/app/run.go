@@ -137,7 +137,7 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 	srv := fw.Server(Service{Verifier: v, Docs: docs, Metrics: metrics})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("notes API listening", "url", base, "issuer", cfg.Issuer)
+	log.Info("notes API listening", "url", base, "issuer", cfg.issuerNames())
 	if u := v.ResourceMetadataURL(); u != "" {
 		log.Info("protected resource metadata", "url", u, "resource", cfg.ResourceURL)
 	}
@@ -160,7 +160,7 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 	} else {
 		wg.Go(func() {
 			if v.Ready(life) == nil {
-				log.Info("signing keys loaded", "issuer", cfg.Issuer)
+				log.Info("signing keys loaded", "issuer", cfg.issuerNames())
 			}
 		})
 	}
