@@ -97,35 +97,22 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 		end()
 		wg.Wait()
 	}()
-	var dev *authtest.Issuer
-	if cfg.Development() {
-		if dev, err = authtest.NewIssuer(); err != nil {
-			return fmt.Errorf("development issuer: %w", err)
-		}
-		defer dev.Close()
-		cfg.Issuer = dev.URL
-		printDevWarning(stderr, dev.URL)
-	}
-	var dpopURL string
-	if dev != nil {
-		dpopURL = enableDevDPoP(dev, cfg)
-	}
-	// Listen before building the verifier: in development mode the
-	// resource identifier is the app's own URL, port included.
-	ln, err := net.Listen("tcp", cfg.Addr)
+	dev, dpopURL, err := startDevIssuer(&cfg, stderr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
+	}
+	if dev != nil {
+		defer dev.Close()
+	}
+	ln, base, err := listen(&cfg, dev != nil)
+	if err != nil {
+		return err
 	}
 	defer ln.Close() // on an early return; Serve closes it otherwise
-	base := baseURL(ln.Addr())
-	if dev != nil && cfg.ResourceURL == "" {
-		cfg.ResourceURL = base
-	}
 	metrics := NewMetrics()
-	v, err := core.New(life, append(cfg.Options(), core.WithLogger(log), core.WithHooks(metrics.Hooks()))...)
+	v, err := newVerifier(life, cfg, log, metrics)
 	if err != nil {
-		// LoadConfig checked each variable; this is what core alone knows.
-		return &ConfigError{strings.Join([]string{EnvIssuer, EnvJWKSURL, EnvAudiences, EnvClientIDs, EnvResourceURL}, ", "), err.Error()}
+		return err
 	}
 	defer v.Close()
 
@@ -137,26 +124,12 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 	srv := fw.Server(Service{Verifier: v, Docs: docs, Metrics: metrics})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("notes API listening", "url", base, "issuer", cfg.issuerNames())
-	if u := v.ResourceMetadataURL(); u != "" {
-		log.Info("protected resource metadata", "url", u, "resource", cfg.ResourceURL)
-	}
-	log.Info("interactive docs", "url", base+DocsPath, "authorize", docs.Flow() != nil, "metrics", base+MetricsPath)
+	logStart(log, base, cfg, v, docs)
 
 	if dev != nil {
-		toks, err := mintDevTokens(dev, cfg)
-		if err == nil {
-			// The issuer is in-process: its keys load at once.
-			rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
-			err = v.Ready(rctx)
-			rcancel()
-		}
-		if err != nil && ctx.Err() == nil {
+		if err := printDev(ctx, stdout, dev, cfg, v, docs, base, dpopURL); err != nil && ctx.Err() == nil {
 			return stop(srv, served, fmt.Errorf("development issuer: %w", err))
 		}
-		printDevUsage(stdout, base, docs.Flow(), toks, cfg.DPoPRequired)
-		printDevDPoP(stdout, base, dpopURL)
-		printResourceMetadata(stdout, base, v.ResourceMetadataURL())
 	} else {
 		wg.Go(func() {
 			if v.Ready(life) == nil {
@@ -165,6 +138,22 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 		})
 	}
 
+	return serveUntilDone(ctx, log, srv, served)
+}
+
+// newVerifier builds the app's Verifier from cfg, its hooks feeding
+// metrics. An error is a ConfigError: LoadConfig checked each variable,
+// and this is what core alone knows.
+func newVerifier(ctx context.Context, cfg Config, log *slog.Logger, metrics *Metrics) (*core.Verifier, error) {
+	v, err := core.New(ctx, append(cfg.Options(), core.WithLogger(log), core.WithHooks(metrics.Hooks()))...)
+	if err != nil {
+		return nil, &ConfigError{strings.Join([]string{EnvIssuer, EnvJWKSURL, EnvAudiences, EnvClientIDs, EnvResourceURL}, ", "), err.Error()}
+	}
+	return v, nil
+}
+
+// serveUntilDone waits until Serve fails or ctx ends, then shuts srv down.
+func serveUntilDone(ctx context.Context, log *slog.Logger, srv Server, served chan error) error {
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
@@ -176,6 +165,66 @@ func Run(ctx context.Context, fw Framework, getenv func(string) string, stdout, 
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// startDevIssuer starts the development issuer when cfg names no issuer
+// (development mode), makes it cfg's issuer, prints the warning, and turns
+// on its DPoP token endpoint, whose URL it returns. Otherwise it returns
+// nil: the app verifies the configured issuer's tokens.
+func startDevIssuer(cfg *Config, stderr io.Writer) (*authtest.Issuer, string, error) {
+	if !cfg.Development() {
+		return nil, "", nil
+	}
+	dev, err := authtest.NewIssuer()
+	if err != nil {
+		return nil, "", fmt.Errorf("development issuer: %w", err)
+	}
+	cfg.Issuer = dev.URL
+	printDevWarning(stderr, dev.URL)
+	return dev, enableDevDPoP(dev, *cfg), nil
+}
+
+// printDev mints the development tokens, waits until v has the in-process
+// issuer's keys (they load at once), and prints the tokens and how to use
+// them, the DPoP endpoint and the resource metadata.
+func printDev(ctx context.Context, stdout io.Writer, dev *authtest.Issuer, cfg Config, v *core.Verifier, docs *Docs, base, dpopURL string) error {
+	toks, err := mintDevTokens(dev, cfg)
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := v.Ready(rctx); err != nil {
+		return err
+	}
+	printDevUsage(stdout, base, docs.Flow(), toks, cfg.DPoPRequired)
+	printDevDPoP(stdout, base, dpopURL)
+	printResourceMetadata(stdout, base, v.ResourceMetadataURL())
+	return nil
+}
+
+// listen opens cfg.Addr and returns the listener and the app's URL. It
+// runs before the verifier is built: in development mode the resource
+// identifier defaults to that URL, port included.
+func listen(cfg *Config, dev bool) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("listen: %w", err)
+	}
+	base := baseURL(ln.Addr())
+	if dev && cfg.ResourceURL == "" {
+		cfg.ResourceURL = base
+	}
+	return ln, base, nil
+}
+
+// logStart logs where the app listens and what it serves there.
+func logStart(log *slog.Logger, base string, cfg Config, v *core.Verifier, docs *Docs) {
+	log.Info("notes API listening", "url", base, "issuer", cfg.issuerNames())
+	if u := v.ResourceMetadataURL(); u != "" {
+		log.Info("protected resource metadata", "url", u, "resource", cfg.ResourceURL)
+	}
+	log.Info("interactive docs", "url", base+DocsPath, "authorize", docs.Flow() != nil, "metrics", base+MetricsPath)
 }
 
 // stop shuts srv down, waits for Serve to return, and returns cause or the
