@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
 
 // keyCache fetches, caches and refreshes one issuer's JWKS (docs/operations.md).
@@ -16,7 +18,7 @@ import (
 // It replaces keyfunc's refresh machinery, whose behaviour contradicts
 // docs/operations.md in three places: its unknown-kid rate limiter makes requests wait,
 // one unusable key fails jwkset's whole refresh, and a failed refresh is
-// reported like a bad token. Key parsing still goes through jwkset (keys.go);
+// reported like a bad token. Key parsing still goes through jwkset (package jwks);
 // the fetching, the single flight and the cooldown are here: the fetch of
 // discovery and the set in jwksfetch.go, the loop that loads and refreshes
 // the set and its timing in jwksrefresh.go, and the lookup of a token's key
@@ -62,7 +64,7 @@ type keyCache struct {
 	done   chan struct{} // closed when the loop and every fetch have ended
 	ready  chan struct{} // closed at the first successful load
 
-	set     atomic.Pointer[keySet]
+	set     atomic.Pointer[jwks.Set]
 	jwksURL atomic.Pointer[string]
 	jwks    jwkView // the keys in jwkset's form, for Verifier.Keyfunc (keyfunc.go)
 

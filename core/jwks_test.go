@@ -20,6 +20,7 @@ import (
 
 	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/core/authtest"
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
 
 var jkInternals = core.JWKSInternals
@@ -707,7 +708,7 @@ func TestRetiredKeyStopsVerifying(t *testing.T) {
 				_, err := e.verify(iss.MustMint(t, nil))
 				jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
 			}
-			if r := e.probe.last(t); !errors.Is(r.Err, jkInternals.ErrJWKSNotJSON) {
+			if r := e.probe.last(t); !errors.Is(r.Err, jwks.ErrNotJSON) {
 				t.Fatalf("refresh error = %v, want the not-JSON failure", r.Err)
 			}
 			e.mustVerify(cached)
@@ -747,9 +748,9 @@ func TestFetchHygiene(t *testing.T) {
 		{name: "connection closed", fault: authtest.FaultDown},
 		{name: "500", fault: authtest.Fault500, cause: jkInternals.ErrFetchStatus},
 		{name: "404", fault: authtest.FaultNotFound, cause: jkInternals.ErrFetchStatus},
-		{name: "HTML page", fault: authtest.FaultHTML, cause: jkInternals.ErrJWKSNotJSON},
-		{name: "invalid JSON", fault: authtest.FaultInvalidJSON, cause: jkInternals.ErrJWKSNotJSON},
-		{name: "JSON without keys", fault: authtest.FaultNotJWKS, cause: jkInternals.ErrJWKSNoKeys},
+		{name: "HTML page", fault: authtest.FaultHTML, cause: jwks.ErrNotJSON},
+		{name: "invalid JSON", fault: authtest.FaultInvalidJSON, cause: jwks.ErrNotJSON},
+		{name: "JSON without keys", fault: authtest.FaultNotJWKS, cause: jwks.ErrNoKeys},
 		{name: "empty key set", fault: authtest.FaultEmpty, cause: jkInternals.ErrNoUsableKeys},
 		{name: "huge answer", fault: authtest.FaultHuge, cause: jkInternals.ErrFetchSize},
 		{name: "answer never comes", fault: authtest.FaultHang, cause: context.DeadlineExceeded, slow: true},
@@ -1269,7 +1270,7 @@ func TestHooks(t *testing.T) {
 	if r.URL != iss.JWKSURL() || r.Reason != "scheduled" || r.Keys != 1 || r.Skipped != 1 || r.Err != nil || r.Duration <= 0 {
 		t.Fatalf("start-up refresh = %+v", r)
 	}
-	if s := e.probe.Skipped(); len(s) != 1 || s[0].kid != "enc-key" || !errors.Is(s[0].reason, jkInternals.ErrKeyUse) {
+	if s := e.probe.Skipped(); len(s) != 1 || s[0].kid != "enc-key" || !errors.Is(s[0].reason, jwks.ErrKeyUse) {
 		t.Fatalf("skipped = %+v, want enc-key for its use", s)
 	}
 	if e.probe.unknown.Load() != 0 || e.probe.cooldown.Load() != 0 {
@@ -1459,52 +1460,6 @@ func ExampleHooks() {
 	// 2 0 0 2 1
 }
 
-// A key outlives the fetch that loaded it (unchanged keys are carried over
-// refreshes). It must not keep that fetch's body alive: a provider adding
-// one key per refresh to a body near the size cap would otherwise pin one
-// body per refresh.
-func TestKeysDoNotPinTheJWKSBody(t *testing.T) {
-	k := jkNewKey(t, "RS256")
-	jwk := string(jkJWK(t, k, "k1", nil))
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	body := []byte(`{"padding":"` + strings.Repeat("A", 1<<20) + `","keys":[` + jwk + `]}`)
-	set, n, _, err := jkInternals.ParseJWKS(body)
-	if err != nil || n != 1 {
-		t.Fatalf("parse: %d keys, %v", n, err)
-	}
-	body = nil
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	runtime.KeepAlive(set)
-	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 256<<10 {
-		t.Fatalf("a one-key set keeps %d KiB alive: its key points into the 1 MiB body", grew>>10)
-	}
-}
-
-// Thousands of tiny JWKs fit the size cap; only the first MaxJWKs are read,
-// and the rest are one skip reason, not one log line and hook call each.
-func TestJWKSKeyCountIsBounded(t *testing.T) {
-	k := jkNewKey(t, "ES256")
-	var b strings.Builder
-	b.WriteString(`{"keys":[` + string(jkJWK(t, k, "k1", nil)))
-	for i := range 5000 {
-		fmt.Fprintf(&b, `,{"kid":"junk-%d"}`, i)
-	}
-	b.WriteString(`]}`)
-	_, n, skipped, err := jkInternals.ParseJWKS([]byte(b.String()))
-	if err != nil || n != 1 {
-		t.Fatalf("parse: %d keys, %v", n, err)
-	}
-	if len(skipped) != jkInternals.MaxJWKs {
-		t.Fatalf("%d skip reasons, want %d (MaxJWKs-1 junk keys read, and one for the rest)", len(skipped), jkInternals.MaxJWKs)
-	}
-	if !errors.Is(skipped[0], jkInternals.ErrTooManyKeys) {
-		t.Fatalf("first skip reason %v, want ErrTooManyKeys", skipped[0])
-	}
-}
-
 // A provider that moves its JWKS says so in its discovery document. A
 // verifier that discovered the old URL must find the new one once the old
 // one fails, not answer 503 until restarted.
@@ -1656,7 +1611,7 @@ func TestKeysSharingAKID(t *testing.T) {
 // token costs at most that many signature checks.
 func TestKeysSharingAKIDAreBounded(t *testing.T) {
 	t.Parallel()
-	bound := core.SharedKIDInternals.MaxKeysPerKID
+	bound := jwks.MaxKeysPerKID
 	iss := jkIssuer(t) // ES256: quick keys
 	keys := []*authtest.Key{iss.SigningKey()}
 	for range bound { // bound+1 keys in all
@@ -1670,7 +1625,7 @@ func TestKeysSharingAKIDAreBounded(t *testing.T) {
 		t.Fatalf("refresh loaded %d keys, skipped %d; want %d and 1", ri.Keys, ri.Skipped, bound)
 	}
 	skipped := e.probe.Skipped()
-	if len(skipped) != 1 || skipped[0].kid != keys[0].ID || !errors.Is(skipped[0].reason, core.SharedKIDInternals.ErrKIDShared) {
+	if len(skipped) != 1 || skipped[0].kid != keys[0].ID || !errors.Is(skipped[0].reason, jwks.ErrKIDShared) {
 		t.Fatalf("skipped %v, want the last key of kid %q for ErrKIDShared", skipped, keys[0].ID)
 	}
 	if n := e.logs.find(slog.LevelWarn, "key skipped", "kid", keys[0].ID); n != 1 {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
@@ -67,7 +68,7 @@ func newHTTPClient(cfg *config) (*http.Client, *http.Transport) {
 // or names the same one, the known URL is fetched anyway, so a discovery
 // outage never keeps a working JWKS from loading. Other failures (5xx,
 // timeouts: an outage, not a move) retry the known URL alone.
-func (k *keyCache) fetch() (n int, skipped []skippedKey, lifetime time.Duration, err error) {
+func (k *keyCache) fetch() (n int, skipped []jwks.Skipped, lifetime time.Duration, err error) {
 	lifetime = -1
 	ctx, cancel := context.WithTimeout(k.ctx, k.cfg.fetchTimeout)
 	defer cancel()
@@ -90,29 +91,25 @@ func (k *keyCache) fetch() (n int, skipped []skippedKey, lifetime time.Duration,
 		dcancel()
 	}
 	defer func() {
-		k.moved = k.cfg.jwksURL == "" && (isGone(err) || errors.Is(err, errJWKSNotJSON) || errors.Is(err, errJWKSNoKeys))
+		k.moved = k.cfg.jwksURL == "" && (isGone(err) || errors.Is(err, jwks.ErrNotJSON) || errors.Is(err, jwks.ErrNoKeys))
 	}()
 	body, hdr, err := k.get(ctx, u, "application/jwk-set+json, application/json")
 	if err != nil {
 		return 0, nil, lifetime, err
 	}
 	prev := k.set.Load()
-	set, skipped, err := parseJWKS(body, prev, k.cfg.now())
+	set, skipped, err := jwks.Parse(body, prev, k.cfg.now())
 	if err != nil {
 		return 0, skipped, lifetime, err
 	}
-	if set.count == 0 {
+	if set.Count() == 0 {
 		// A provider that signs tokens publishes at least one key: an
 		// empty (or wholly unusable) set is a broken answer, not a reason
 		// to stop verifying. The last good keys stay, and age.
 		return 0, skipped, lifetime, errNoUsableKeys
 	}
-	set.gen = 1
-	if prev != nil {
-		set.gen = prev.gen + 1
-	}
 	k.set.Store(set)
-	return set.count, skipped, freshness(hdr), nil
+	return set.Count(), skipped, freshness(hdr), nil
 }
 
 // discover reads the issuer's OpenID configuration and returns its

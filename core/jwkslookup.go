@@ -3,13 +3,15 @@ package core
 import (
 	"context"
 	"time"
+
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
 
 // usable returns the current key set, or nil when none was ever loaded or
 // the last success is older than the staleness bound.
-func (k *keyCache) usable(now time.Time) *keySet {
+func (k *keyCache) usable(now time.Time) *jwks.Set {
 	s := k.set.Load()
-	if s == nil || now.Sub(s.fetchedAt) > k.cfg.maxStale {
+	if s == nil || now.Sub(s.FetchedAt()) > k.cfg.maxStale {
 		return nil
 	}
 	return s
@@ -17,14 +19,14 @@ func (k *keyCache) usable(now time.Time) *keySet {
 
 // find looks kid up in the usable keys. ok is false when the key set has to
 // be consulted anew: the kid is unknown, or no usable set is loaded.
-func (k *keyCache) find(kid, alg string, kind keyKind, now time.Time) (keys candidates, ok bool, err error) {
+func (k *keyCache) find(kid, alg string, kind jwks.Kind, now time.Time) (keys jwks.Candidates, ok bool, err error) {
 	s := k.usable(now)
 	if s == nil {
 		return keys, false, nil
 	}
-	keys, found := s.lookup(kid, kind, alg)
+	keys, found := s.Lookup(kid, kind, alg)
 	switch {
-	case keys.n > 0:
+	case keys.Len() > 0:
 		return keys, true, nil
 	case found:
 		// The kid is known but its keys are for another algorithm: not a
@@ -35,10 +37,10 @@ func (k *keyCache) find(kid, alg string, kind keyKind, now time.Time) (keys cand
 }
 
 // lookup finds the keys a token may be verified with (see the rules on
-// keyCache, and maxKeysPerKID for a kid that several keys share); on
+// keyCache, and jwks.MaxKeysPerKID for a kid that several keys share); on
 // success there is at least one. It never blocks on a fetch for a kid that
 // is cached and usable.
-func (k *keyCache) lookup(ctx context.Context, kid, alg string, kind keyKind, now time.Time) (candidates, error) {
+func (k *keyCache) lookup(ctx context.Context, kid, alg string, kind jwks.Kind, now time.Time) (jwks.Candidates, error) {
 	if keys, ok, err := k.find(kid, alg, kind, now); ok {
 		return keys, err
 	}
@@ -53,7 +55,7 @@ func (k *keyCache) lookup(ctx context.Context, kid, alg string, kind keyKind, no
 	}
 	if k.stopped || k.ctx.Err() != nil {
 		k.mu.Unlock()
-		return candidates{}, unavailableError(errStopped, int(k.cfg.cooldown/time.Second))
+		return jwks.Candidates{}, unavailableError(errStopped, int(k.cfg.cooldown/time.Second))
 	}
 	f := k.flight
 	if f == nil {
@@ -63,7 +65,7 @@ func (k *keyCache) lookup(ctx context.Context, kid, alg string, kind keyKind, no
 			if h := k.cfg.hooks.OnCooldown; h != nil {
 				h()
 			}
-			return candidates{}, err
+			return jwks.Candidates{}, err
 		}
 		k.lastUnknown = now
 		f = k.startLocked(reasonUnknownKID)
@@ -77,14 +79,14 @@ func (k *keyCache) lookup(ctx context.Context, kid, alg string, kind keyKind, no
 	select {
 	case <-f.done:
 	case <-ctx.Done():
-		return candidates{}, unavailableError(ctx.Err(), 1)
+		return jwks.Candidates{}, unavailableError(ctx.Err(), 1)
 	}
 	if keys, ok, err := k.find(kid, alg, kind, now); ok {
 		return keys, err
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return candidates{}, k.missError(now, f.err)
+	return jwks.Candidates{}, k.missError(now, f.err)
 }
 
 // coolingLocked reports whether an unknown kid started a refresh within the

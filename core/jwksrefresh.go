@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
 
 // loop loads the keys at start-up, retrying with backoff, then refreshes
@@ -126,19 +128,19 @@ func (k *keyCache) run(f *flight, reason string) {
 
 // report logs one fetch and calls the hooks. Fetches never overlap, so the
 // fields it keeps need no lock.
-func (k *keyCache) report(reason string, n int, skipped []skippedKey, err error, took time.Duration) {
+func (k *keyCache) report(reason string, n int, skipped []jwks.Skipped, err error, took time.Duration) {
 	url := k.url()
 	seen := make(map[string]struct{}, len(skipped))
 	for _, s := range skipped {
-		id := s.kid + "\x00" + s.err.Error()
+		id := s.KID + "\x00" + s.Err.Error()
 		seen[id] = struct{}{}
 		level := slog.LevelWarn
 		if _, again := k.lastSkip[id]; again {
 			level = slog.LevelDebug // already reported at Warn by the previous fetch
 		}
-		k.log.Log(context.Background(), level, "jwksauth: JWKS key skipped", "url", url, "kid", s.kid, "err", s.err)
+		k.log.Log(context.Background(), level, "jwksauth: JWKS key skipped", "url", url, "kid", s.KID, "err", s.Err)
 		if h := k.cfg.hooks.OnKeySkipped; h != nil {
-			h(s.kid, s.err)
+			h(s.KID, s.Err)
 		}
 	}
 	if skipped != nil || err == nil {
