@@ -211,7 +211,7 @@ func (s jwkStorage) request(ctx context.Context, kid string) (*keyRequest, error
 		return nil, errKeyfuncStorage
 	}
 	if !req.looked {
-		keys, err := s.keys.lookup(ctx, kid, req.alg, req.kind, s.keys.cfg.now())
+		keys, err := s.keys.lookup(ctx, kid, req.alg, req.kind, s.keys.now())
 		if err != nil {
 			return nil, err
 		}
@@ -229,7 +229,7 @@ func (s jwkStorage) KeyRead(ctx context.Context, kid string) (jwkset.JWK, error)
 	if req.next >= req.keys.Len() {
 		return jwkset.JWK{}, jwkset.ErrKeyNotFound
 	}
-	return s.keys.jwks.jwk(s.keys, req.keys.List()[req.next])
+	return s.keys.jwks.jwk(s.keys.current(), req.keys.List()[req.next])
 }
 
 // KeyReadAll is what keyfunc reads for a token without kid: the keys such
@@ -241,7 +241,7 @@ func (s jwkStorage) KeyReadAll(ctx context.Context) ([]jwkset.JWK, error) {
 	}
 	out := make([]jwkset.JWK, 0, req.keys.Len())
 	for _, k := range req.keys.List() {
-		j, err := s.keys.jwks.jwk(s.keys, k)
+		j, err := s.keys.jwks.jwk(s.keys.current(), k)
 		if err != nil {
 			return nil, err
 		}
@@ -295,10 +295,10 @@ type jwkView struct {
 	jwks map[*jwks.Key]jwkset.JWK
 }
 
-func (w *jwkView) jwk(keys *keyCache, k *jwks.Key) (jwkset.JWK, error) {
+func (w *jwkView) jwk(set *jwks.Set, k *jwks.Key) (jwkset.JWK, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if set := keys.set.Load(); set != nil && set.Gen() != w.gen {
+	if set != nil && set.Gen() != w.gen {
 		for pk := range w.jwks {
 			if !set.Contains(pk) {
 				delete(w.jwks, pk)

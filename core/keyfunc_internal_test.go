@@ -65,9 +65,9 @@ func TestKeyfuncViewFollowsTheLoadedSet(t *testing.T) {
 	}
 	a, b := newKey("a"), newKey("b")
 	kc := &keyCache{}
-	kc.set.Store(jwks.NewSet(1, a, b))
+	set := jwks.NewSet(1, a, b)
 	for _, k := range []*jwks.Key{a, b} {
-		j, err := kc.jwks.jwk(kc, k)
+		j, err := kc.jwks.jwk(set, k)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,8 +75,8 @@ func TestKeyfuncViewFollowsTheLoadedSet(t *testing.T) {
 			t.Fatalf("JWK of %q: kid %q, key %v", k.KID(), j.Marshal().KID, j.Key())
 		}
 	}
-	kc.set.Store(jwks.NewSet(2, a))
-	if _, err := kc.jwks.jwk(kc, a); err != nil {
+	set = jwks.NewSet(2, a)
+	if _, err := kc.jwks.jwk(set, a); err != nil {
 		t.Fatal(err)
 	}
 	if _, held := kc.jwks.jwks[b]; held || len(kc.jwks.jwks) != 1 {

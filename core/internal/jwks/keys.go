@@ -1,6 +1,9 @@
-// Package jwks reads JWK Sets (RFC 7517) into the keys a verifier may use,
-// refusing, key by key, those it must not: keys for encryption, HMAC
-// secrets, short RSA keys, points off their curve, weak Ed25519 keys.
+// Package jwks keeps one issuer's signing keys: Parse reads a JWK Set
+// (RFC 7517) into the keys a verifier may use, refusing, key by key, those
+// it must not (keys for encryption, HMAC secrets, short RSA keys, points off
+// their curve, weak Ed25519 keys); a Cache fetches the set, refreshes it and
+// answers Lookup, Ready and Close, as docs/operations.md describes. Its
+// errors are its own: core maps them to its sentinels in one place.
 package jwks
 
 import (
