@@ -32,6 +32,7 @@ import (
 
 	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/core/authtest"
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
@@ -812,7 +813,7 @@ func FuzzParseJWKS(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got, err := core.ParseJWKS(body)
+		got, skipped, err := jwks.Parse(body, nil, time.Now())
 		obj, dup, oerr := fzTopLevel(body)
 		var elems []json.RawMessage
 		keysOK := oerr == nil && !dup && obj["keys"] != nil && json.Unmarshal(obj["keys"], &elems) == nil && obj["keys"][0] == '['
@@ -825,25 +826,26 @@ func FuzzParseJWKS(f *testing.F) {
 		if !keysOK {
 			t.Fatalf("accepted %q, which has no keys array", body)
 		}
-		if got.Count+got.Skipped != len(elems) {
-			t.Fatalf("%d loaded + %d skipped of %d keys", got.Count, got.Skipped, len(elems))
+		if got.Count()+len(skipped) != len(elems) {
+			t.Fatalf("%d loaded + %d skipped of %d keys", got.Count(), len(skipped), len(elems))
 		}
-		if got.Only != (got.Count == 1) {
-			t.Fatalf("one-key set %v with %d keys", got.Only, got.Count)
+		if only := got.Only() != nil; only != (got.Count() == 1) {
+			t.Fatalf("one-key set %v with %d keys", only, got.Count())
 		}
-		for _, k := range got.Keys {
+		for k := range got.Keys() {
 			fzCheckKey(t, k)
 		}
 	})
 }
 
-func fzCheckKey(t *testing.T, k core.LoadedKey) {
+func fzCheckKey(t *testing.T, key *jwks.Key) {
 	t.Helper()
+	k := struct{ KID, Alg, Kind string }{key.KID(), key.Alg(), key.Kind().String()}
 	family := map[string]string{"RSA": "RS256 RS384 RS512 PS256 PS384 PS512", "P-256": "ES256", "P-384": "ES384", "P-521": "ES512", "Ed25519": "EdDSA"}[k.Kind]
 	if family == "" || (k.Alg != "" && !slices.Contains(strings.Fields(family), k.Alg)) {
 		t.Fatalf("key %q of kind %q states alg %q", k.KID, k.Kind, k.Alg)
 	}
-	switch pub := k.Key.(type) {
+	switch pub := key.Public().(type) {
 	case *rsa.PublicKey:
 		if k.Kind != "RSA" || pub.N.BitLen() < 2048 || pub.E < 3 || pub.E%2 == 0 {
 			t.Fatalf("unusable RSA key loaded: %d bits, e=%d", pub.N.BitLen(), pub.E)

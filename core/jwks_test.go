@@ -20,6 +20,7 @@ import (
 
 	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/core/authtest"
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
 
 var jkInternals = core.JWKSInternals
@@ -275,66 +276,6 @@ func jkWaitFor(t *testing.T, timeout time.Duration, cond func() bool, what strin
 			t.Fatalf("jkTimed out after %v waiting for %s", timeout, what)
 		}
 		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func TestFreshness(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		cc   []string
-		age  string
-		want time.Duration
-	}{
-		{name: "absent", want: -1},
-		{name: "max-age", cc: []string{"max-age=60"}, want: time.Minute},
-		{name: "among other directives", cc: []string{"public, max-age=3600, must-revalidate"}, want: time.Hour},
-		{name: "directive case-insensitive", cc: []string{"Public, MAX-AGE=30"}, want: 30 * time.Second},
-		{name: "quoted value", cc: []string{`max-age="30"`}, want: 30 * time.Second},
-		{name: "spaces", cc: []string{"private ,  max-age = 45 "}, want: 45 * time.Second},
-		{name: "second header line", cc: []string{"public", "max-age=30"}, want: 30 * time.Second},
-		{name: "no-cache", cc: []string{"no-cache"}, want: 0},
-		{name: "no-store wins over max-age", cc: []string{"max-age=600, no-store"}, want: 0},
-		{name: "zero", cc: []string{"max-age=0"}, want: 0},
-		{name: "not a number", cc: []string{"max-age=soon"}, want: -1},
-		{name: "negative", cc: []string{"max-age=-5"}, want: -1},
-		{name: "s-maxage is not max-age", cc: []string{"s-maxage=60"}, want: -1},
-		{name: "huge value is capped, not overflowed", cc: []string{"max-age=99999999999999999"}, want: (1 << 31) * time.Second},
-		{name: "beyond int64", cc: []string{"max-age=99999999999999999999"}, want: -1},
-		{name: "large value", cc: []string{"max-age=9999999999"}, want: (1 << 31) * time.Second},
-		{name: "age subtracted", cc: []string{"max-age=60"}, age: "20", want: 40 * time.Second},
-		{name: "age beyond max-age", cc: []string{"max-age=60"}, age: "90", want: 0},
-		{name: "bad age ignored", cc: []string{"max-age=60"}, age: "x", want: time.Minute},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := http.Header{}
-			for _, v := range tt.cc {
-				h.Add("Cache-Control", v)
-			}
-			if tt.age != "" {
-				h.Set("Age", tt.age)
-			}
-			if got := jkInternals.Freshness(h); got != tt.want {
-				t.Fatalf("freshness(%v) = %v, want %v", h, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestJitterShortensByAtMostATenth(t *testing.T) {
-	t.Parallel()
-	const d = time.Hour
-	lo, hi := d, time.Duration(0)
-	for range 1000 {
-		j := jkInternals.Jitter(d)
-		if j > d || j < d-d/10 {
-			t.Fatalf("jitter(%v) = %v, outside [%v, %v]", d, j, d-d/10, d)
-		}
-		lo, hi = min(lo, j), max(hi, j)
-	}
-	if hi-lo < d/20 {
-		t.Fatalf("jitter spread %v over 1000 draws: refreshes would run in step", hi-lo)
 	}
 }
 
@@ -707,7 +648,7 @@ func TestRetiredKeyStopsVerifying(t *testing.T) {
 				_, err := e.verify(iss.MustMint(t, nil))
 				jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
 			}
-			if r := e.probe.last(t); !errors.Is(r.Err, jkInternals.ErrJWKSNotJSON) {
+			if r := e.probe.last(t); !errors.Is(r.Err, jwks.ErrNotJSON) {
 				t.Fatalf("refresh error = %v, want the not-JSON failure", r.Err)
 			}
 			e.mustVerify(cached)
@@ -745,13 +686,13 @@ func TestFetchHygiene(t *testing.T) {
 		slow  bool                                     // the answer hangs until the fetch timeout
 	}{
 		{name: "connection closed", fault: authtest.FaultDown},
-		{name: "500", fault: authtest.Fault500, cause: jkInternals.ErrFetchStatus},
-		{name: "404", fault: authtest.FaultNotFound, cause: jkInternals.ErrFetchStatus},
-		{name: "HTML page", fault: authtest.FaultHTML, cause: jkInternals.ErrJWKSNotJSON},
-		{name: "invalid JSON", fault: authtest.FaultInvalidJSON, cause: jkInternals.ErrJWKSNotJSON},
-		{name: "JSON without keys", fault: authtest.FaultNotJWKS, cause: jkInternals.ErrJWKSNoKeys},
-		{name: "empty key set", fault: authtest.FaultEmpty, cause: jkInternals.ErrNoUsableKeys},
-		{name: "huge answer", fault: authtest.FaultHuge, cause: jkInternals.ErrFetchSize},
+		{name: "500", fault: authtest.Fault500, cause: jwks.ErrFetchStatus},
+		{name: "404", fault: authtest.FaultNotFound, cause: jwks.ErrFetchStatus},
+		{name: "HTML page", fault: authtest.FaultHTML, cause: jwks.ErrNotJSON},
+		{name: "invalid JSON", fault: authtest.FaultInvalidJSON, cause: jwks.ErrNotJSON},
+		{name: "JSON without keys", fault: authtest.FaultNotJWKS, cause: jwks.ErrNoKeys},
+		{name: "empty key set", fault: authtest.FaultEmpty, cause: jwks.ErrNoUsableKeys},
+		{name: "huge answer", fault: authtest.FaultHuge, cause: jwks.ErrFetchSize},
 		{name: "answer never comes", fault: authtest.FaultHang, cause: context.DeadlineExceeded, slow: true},
 		{name: "body stalls", fault: authtest.FaultStall, cause: context.DeadlineExceeded, slow: true},
 		{name: "slower than the timeout", setup: func(t *testing.T, iss *authtest.Issuer) { iss.SetDelay(5 * time.Second) }, cause: context.DeadlineExceeded, slow: true},
@@ -759,7 +700,7 @@ func TestFetchHygiene(t *testing.T) {
 			for range 8 { // each P-256 JWK is ~170 bytes; the cap below is 1 KiB
 				iss.AddKey(iss.SigningKey(), false)
 			}
-		}, cause: jkInternals.ErrFetchSize},
+		}, cause: jwks.ErrFetchSize},
 		{name: "only unusable keys", setup: func(t *testing.T, iss *authtest.Issuer) {
 			k := iss.SigningKey()
 			iss.Retire(k.ID)
@@ -767,7 +708,7 @@ func TestFetchHygiene(t *testing.T) {
 			enc["use"] = "enc"
 			raw, _ := json.Marshal(enc)
 			iss.SetExtraJWKs(raw)
-		}, cause: jkInternals.ErrNoUsableKeys},
+		}, cause: jwks.ErrNoUsableKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -845,7 +786,7 @@ func TestRedirects(t *testing.T) {
 				return
 			}
 			jkWaitFor(t, 3*time.Second, func() bool { return len(e.probe.Refreshes()) > 0 }, "the first fetch")
-			if r := e.probe.last(t); !errors.Is(r.Err, jkInternals.ErrRedirect) {
+			if r := e.probe.last(t); !errors.Is(r.Err, jwks.ErrRedirect) {
 				t.Fatalf("refresh error = %v, want a refused redirect", r.Err)
 			}
 			if theirs.Load() != 0 {
@@ -1083,7 +1024,7 @@ func TestDiscovery(t *testing.T) {
 			iss.SetDiscovery(tt.field, tt.value(iss))
 			e := jkStartDiscovering(t, iss)
 			jkWaitFor(t, 3*time.Second, func() bool { return len(e.probe.Refreshes()) > 0 }, "the first fetch")
-			if r := e.probe.last(t); !errors.Is(r.Err, jkInternals.ErrDiscovery) {
+			if r := e.probe.last(t); !errors.Is(r.Err, jwks.ErrDiscovery) {
 				t.Fatalf("refresh error = %v, want the discovery document refused", r.Err)
 			}
 			if iss.JWKSHits() != 0 {
@@ -1108,7 +1049,7 @@ func jkGoroutines() (cache, conns int) {
 		buf = make([]byte, 2*len(buf))
 	}
 	for g := range strings.SplitSeq(string(buf), "\n\n") {
-		if strings.Contains(g, "core.(*keyCache)") {
+		if strings.Contains(g, "internal/jwks.(*Cache)") {
 			cache++
 		}
 		if strings.Contains(g, "net/http.(*persistConn)") {
@@ -1219,7 +1160,7 @@ func TestLifecycle(t *testing.T) {
 			hits := iss.JWKSHits()
 			d, err := jkTimed(func() error { _, err := v.Verify(context.Background(), jkUnknownToken(t, iss)); return err })
 			jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
-			if !errors.Is(err, jkInternals.ErrStopped) || d > 100*time.Millisecond || iss.JWKSHits() != hits {
+			if !errors.Is(err, jwks.ErrStopped) || d > 100*time.Millisecond || iss.JWKSHits() != hits {
 				t.Fatalf("unknown kid after the stop: %v after %v, %d fetches", err, d, iss.JWKSHits()-hits)
 			}
 			time.Sleep(100 * time.Millisecond)
@@ -1269,7 +1210,7 @@ func TestHooks(t *testing.T) {
 	if r.URL != iss.JWKSURL() || r.Reason != "scheduled" || r.Keys != 1 || r.Skipped != 1 || r.Err != nil || r.Duration <= 0 {
 		t.Fatalf("start-up refresh = %+v", r)
 	}
-	if s := e.probe.Skipped(); len(s) != 1 || s[0].kid != "enc-key" || !errors.Is(s[0].reason, jkInternals.ErrKeyUse) {
+	if s := e.probe.Skipped(); len(s) != 1 || s[0].kid != "enc-key" || !errors.Is(s[0].reason, jwks.ErrKeyUse) {
 		t.Fatalf("skipped = %+v, want enc-key for its use", s)
 	}
 	if e.probe.unknown.Load() != 0 || e.probe.cooldown.Load() != 0 {
@@ -1302,7 +1243,7 @@ func TestHooks(t *testing.T) {
 	iss.SetFault(authtest.Fault500)
 	clock.Add(time.Minute)
 	_, _ = e.verify(jkUnknownToken(t, iss))
-	if r := e.probe.last(t); r.Err == nil || r.Keys != 0 || r.Skipped != 0 || !errors.Is(r.Err, jkInternals.ErrFetchStatus) {
+	if r := e.probe.last(t); r.Err == nil || r.Keys != 0 || r.Skipped != 0 || !errors.Is(r.Err, jwks.ErrFetchStatus) {
 		t.Fatalf("failed refresh = %+v", r)
 	}
 
@@ -1459,52 +1400,6 @@ func ExampleHooks() {
 	// 2 0 0 2 1
 }
 
-// A key outlives the fetch that loaded it (unchanged keys are carried over
-// refreshes). It must not keep that fetch's body alive: a provider adding
-// one key per refresh to a body near the size cap would otherwise pin one
-// body per refresh.
-func TestKeysDoNotPinTheJWKSBody(t *testing.T) {
-	k := jkNewKey(t, "RS256")
-	jwk := string(jkJWK(t, k, "k1", nil))
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	body := []byte(`{"padding":"` + strings.Repeat("A", 1<<20) + `","keys":[` + jwk + `]}`)
-	set, n, _, err := jkInternals.ParseJWKS(body)
-	if err != nil || n != 1 {
-		t.Fatalf("parse: %d keys, %v", n, err)
-	}
-	body = nil
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	runtime.KeepAlive(set)
-	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 256<<10 {
-		t.Fatalf("a one-key set keeps %d KiB alive: its key points into the 1 MiB body", grew>>10)
-	}
-}
-
-// Thousands of tiny JWKs fit the size cap; only the first MaxJWKs are read,
-// and the rest are one skip reason, not one log line and hook call each.
-func TestJWKSKeyCountIsBounded(t *testing.T) {
-	k := jkNewKey(t, "ES256")
-	var b strings.Builder
-	b.WriteString(`{"keys":[` + string(jkJWK(t, k, "k1", nil)))
-	for i := range 5000 {
-		fmt.Fprintf(&b, `,{"kid":"junk-%d"}`, i)
-	}
-	b.WriteString(`]}`)
-	_, n, skipped, err := jkInternals.ParseJWKS([]byte(b.String()))
-	if err != nil || n != 1 {
-		t.Fatalf("parse: %d keys, %v", n, err)
-	}
-	if len(skipped) != jkInternals.MaxJWKs {
-		t.Fatalf("%d skip reasons, want %d (MaxJWKs-1 junk keys read, and one for the rest)", len(skipped), jkInternals.MaxJWKs)
-	}
-	if !errors.Is(skipped[0], jkInternals.ErrTooManyKeys) {
-		t.Fatalf("first skip reason %v, want ErrTooManyKeys", skipped[0])
-	}
-}
-
 // A provider that moves its JWKS says so in its discovery document. A
 // verifier that discovered the old URL must find the new one once the old
 // one fails, not answer 503 until restarted.
@@ -1656,7 +1551,7 @@ func TestKeysSharingAKID(t *testing.T) {
 // token costs at most that many signature checks.
 func TestKeysSharingAKIDAreBounded(t *testing.T) {
 	t.Parallel()
-	bound := core.SharedKIDInternals.MaxKeysPerKID
+	bound := jwks.MaxKeysPerKID
 	iss := jkIssuer(t) // ES256: quick keys
 	keys := []*authtest.Key{iss.SigningKey()}
 	for range bound { // bound+1 keys in all
@@ -1670,7 +1565,7 @@ func TestKeysSharingAKIDAreBounded(t *testing.T) {
 		t.Fatalf("refresh loaded %d keys, skipped %d; want %d and 1", ri.Keys, ri.Skipped, bound)
 	}
 	skipped := e.probe.Skipped()
-	if len(skipped) != 1 || skipped[0].kid != keys[0].ID || !errors.Is(skipped[0].reason, core.SharedKIDInternals.ErrKIDShared) {
+	if len(skipped) != 1 || skipped[0].kid != keys[0].ID || !errors.Is(skipped[0].reason, jwks.ErrKIDShared) {
 		t.Fatalf("skipped %v, want the last key of kid %q for ErrKIDShared", skipped, keys[0].ID)
 	}
 	if n := e.logs.find(slog.LevelWarn, "key skipped", "kid", keys[0].ID); n != 1 {

@@ -10,6 +10,7 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
 
 // Keyfunc returns a key function for golang-jwt v5 (jwt.Parse,
@@ -153,7 +154,7 @@ func (req *keyRequest) read(read jwt.Keyfunc, t *jwt.Token) ([]jwt.VerificationK
 	}
 	keys := []jwt.VerificationKey{got}
 	// The other keys of a kid that several keys share.
-	for req.next = 1; req.next < req.keys.n; req.next++ {
+	for req.next = 1; req.next < req.keys.Len(); req.next++ {
 		k, err := read(t)
 		if err != nil {
 			return nil, err
@@ -163,14 +164,14 @@ func (req *keyRequest) read(read jwt.Keyfunc, t *jwt.Token) ([]jwt.VerificationK
 	return keys, nil
 }
 
-// chose reports whether keys are exactly the candidates the key cache
+// chose reports whether keys are exactly the jwks.Candidates the key cache
 // chose for the request, in order.
 func (req *keyRequest) chose(keys []jwt.VerificationKey) bool {
-	if len(keys) == 0 || len(keys) != req.keys.n {
+	if len(keys) == 0 || len(keys) != req.keys.Len() {
 		return false
 	}
 	for i, k := range keys {
-		if pub, ok := req.keys.keys[i].key.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(k) {
+		if pub, ok := req.keys.List()[i].Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(k) {
 			return false
 		}
 	}
@@ -185,11 +186,11 @@ var (
 // keyRequest carries one token's algorithm to the storage through the
 // context keyfunc passes on, so that keys are chosen for the token (by kid,
 // family and stated alg), never by kid alone. It also remembers the
-// candidates between keyfunc's reads of one token.
+// jwks.Candidates between keyfunc's reads of one token.
 type keyRequest struct {
 	alg    string
-	kind   keyKind
-	keys   candidates
+	kind   jwks.Kind
+	keys   jwks.Candidates
 	looked bool
 	next   int // the candidate KeyRead returns
 }
@@ -210,7 +211,7 @@ func (s jwkStorage) request(ctx context.Context, kid string) (*keyRequest, error
 		return nil, errKeyfuncStorage
 	}
 	if !req.looked {
-		keys, err := s.keys.lookup(ctx, kid, req.alg, req.kind, s.keys.cfg.now())
+		keys, err := s.keys.lookup(ctx, kid, req.alg, req.kind, s.keys.now())
 		if err != nil {
 			return nil, err
 		}
@@ -225,10 +226,10 @@ func (s jwkStorage) KeyRead(ctx context.Context, kid string) (jwkset.JWK, error)
 	if err != nil {
 		return jwkset.JWK{}, err
 	}
-	if req.next >= req.keys.n {
+	if req.next >= req.keys.Len() {
 		return jwkset.JWK{}, jwkset.ErrKeyNotFound
 	}
-	return s.keys.jwks.jwk(s.keys, req.keys.keys[req.next])
+	return s.keys.jwks.jwk(s.keys.current(), req.keys.List()[req.next])
 }
 
 // KeyReadAll is what keyfunc reads for a token without kid: the keys such
@@ -238,9 +239,9 @@ func (s jwkStorage) KeyReadAll(ctx context.Context) ([]jwkset.JWK, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]jwkset.JWK, 0, req.keys.n)
-	for _, k := range req.keys.list() {
-		j, err := s.keys.jwks.jwk(s.keys, k)
+	out := make([]jwkset.JWK, 0, req.keys.Len())
+	for _, k := range req.keys.List() {
+		j, err := s.keys.jwks.jwk(s.keys.current(), k)
 		if err != nil {
 			return nil, err
 		}
@@ -291,35 +292,35 @@ func (jwkStorage) MarshalWithOptions(context.Context, jwkset.JWKMarshalOptions, 
 type jwkView struct {
 	mu   sync.Mutex
 	gen  uint64 // the set the view was last pruned against
-	jwks map[*publicKey]jwkset.JWK
+	jwks map[*jwks.Key]jwkset.JWK
 }
 
-func (w *jwkView) jwk(keys *keyCache, k *publicKey) (jwkset.JWK, error) {
+func (w *jwkView) jwk(set *jwks.Set, k *jwks.Key) (jwkset.JWK, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if set := keys.set.Load(); set != nil && set.gen != w.gen {
+	if set != nil && set.Gen() != w.gen {
 		for pk := range w.jwks {
-			if !set.contains(pk) {
+			if !set.Contains(pk) {
 				delete(w.jwks, pk)
 			}
 		}
-		w.gen = set.gen
+		w.gen = set.Gen()
 	}
 	if j, ok := w.jwks[k]; ok {
 		return j, nil
 	}
-	alg := jwkset.ALG(k.alg)
-	if k.kind == kindEd25519 {
+	alg := jwkset.ALG(k.Alg())
+	if k.Kind() == jwks.KindEd25519 {
 		alg = jwkset.AlgEdDSA // jwkset's own rule for Ed25519 keys; EdDSA is their only alg
 	}
-	j, err := jwkset.NewJWKFromKey(k.key, jwkset.JWKOptions{
-		Metadata: jwkset.JWKMetadataOptions{ALG: alg, KID: k.kid, USE: jwkset.UseSig},
+	j, err := jwkset.NewJWKFromKey(k.Public(), jwkset.JWKOptions{
+		Metadata: jwkset.JWKMetadataOptions{ALG: alg, KID: k.KID(), USE: jwkset.UseSig},
 	})
 	if err != nil {
 		return jwkset.JWK{}, err
 	}
 	if w.jwks == nil {
-		w.jwks = make(map[*publicKey]jwkset.JWK)
+		w.jwks = make(map[*jwks.Key]jwkset.JWK)
 	}
 	w.jwks[k] = j
 	return j, nil

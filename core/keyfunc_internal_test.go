@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/MicahParks/jwkset"
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
 
 // The storage behind Verifier.Keyfunc answers only its key function: a
@@ -55,27 +56,27 @@ func TestKeyfuncStorageIsReadOnly(t *testing.T) {
 // set is dropped on the first read after the refresh; the JWK of a key that
 // stayed is the one built before.
 func TestKeyfuncViewFollowsTheLoadedSet(t *testing.T) {
-	newKey := func(kid string) *publicKey {
+	newKey := func(kid string) *jwks.Key {
 		pk, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &publicKey{kid: kid, kind: kindP256, key: &pk.PublicKey}
+		return jwks.NewKey(kid, "", jwks.KindP256, &pk.PublicKey)
 	}
 	a, b := newKey("a"), newKey("b")
 	kc := &keyCache{}
-	kc.set.Store(&keySet{byKID: map[string][]*publicKey{"a": {a}, "b": {b}}, gen: 1})
-	for _, k := range []*publicKey{a, b} {
-		j, err := kc.jwks.jwk(kc, k)
+	set := jwks.NewSet(1, a, b)
+	for _, k := range []*jwks.Key{a, b} {
+		j, err := kc.jwks.jwk(set, k)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if j.Marshal().KID != k.kid || j.Key() != k.key {
-			t.Fatalf("JWK of %q: kid %q, key %v", k.kid, j.Marshal().KID, j.Key())
+		if j.Marshal().KID != k.KID() || j.Key() != k.Public() {
+			t.Fatalf("JWK of %q: kid %q, key %v", k.KID(), j.Marshal().KID, j.Key())
 		}
 	}
-	kc.set.Store(&keySet{byKID: map[string][]*publicKey{"a": {a}}, gen: 2})
-	if _, err := kc.jwks.jwk(kc, a); err != nil {
+	set = jwks.NewSet(2, a)
+	if _, err := kc.jwks.jwk(set, a); err != nil {
 		t.Fatal(err)
 	}
 	if _, held := kc.jwks.jwks[b]; held || len(kc.jwks.jwks) != 1 {

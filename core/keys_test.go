@@ -18,6 +18,7 @@ import (
 
 	"github.com/jwksauth/jwksauth/core"
 	"github.com/jwksauth/jwksauth/core/authtest"
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
 
 var jkB64 = base64.RawURLEncoding
@@ -86,54 +87,54 @@ func TestUnusableKeysSkipped(t *testing.T) {
 		alg    string        // the token alg for signer
 	}
 	tests := []skipCase{
-		{name: "use enc", jwk: jkJWK(t, rsaKey, "bad-use-enc", func(m map[string]any) { m["use"] = "enc"; m["alg"] = "RSA-OAEP" }), reason: jkInternals.ErrKeyUse, signer: rsaKey, alg: "RS256"},
-		{name: "use unknown", jwk: jkJWK(t, rsaKey, "bad-use-other", func(m map[string]any) { m["use"] = "tls" }), reason: jkInternals.ErrKeyUse},
-		{name: "key_ops without verify", jwk: jkJWK(t, rsaKey, "bad-ops", func(m map[string]any) { m["key_ops"] = []string{"encrypt", "wrapKey"} }), reason: jkInternals.ErrKeyUse, signer: rsaKey, alg: "RS256"},
-		{name: "key_ops sign only", jwk: jkJWK(t, rsaKey, "bad-ops-sign", func(m map[string]any) { m["key_ops"] = []string{"sign"} }), reason: jkInternals.ErrKeyUse},
+		{name: "use enc", jwk: jkJWK(t, rsaKey, "bad-use-enc", func(m map[string]any) { m["use"] = "enc"; m["alg"] = "RSA-OAEP" }), reason: jwks.ErrKeyUse, signer: rsaKey, alg: "RS256"},
+		{name: "use unknown", jwk: jkJWK(t, rsaKey, "bad-use-other", func(m map[string]any) { m["use"] = "tls" }), reason: jwks.ErrKeyUse},
+		{name: "key_ops without verify", jwk: jkJWK(t, rsaKey, "bad-ops", func(m map[string]any) { m["key_ops"] = []string{"encrypt", "wrapKey"} }), reason: jwks.ErrKeyUse, signer: rsaKey, alg: "RS256"},
+		{name: "key_ops sign only", jwk: jkJWK(t, rsaKey, "bad-ops-sign", func(m map[string]any) { m["key_ops"] = []string{"sign"} }), reason: jwks.ErrKeyUse},
 		{name: "key_ops not an array", jwk: jkJWK(t, rsaKey, "bad-ops-string", func(m map[string]any) { m["key_ops"] = "verify" })},
-		{name: "unknown kty", jwk: json.RawMessage(`{"kty":"XYZ","kid":"bad-kty","x":"` + jkRandom(t, 32) + `"}`), reason: jkInternals.ErrKeyType},
-		{name: "no kty", jwk: jkJWK(t, rsaKey, "bad-no-kty", func(m map[string]any) { delete(m, "kty") }), reason: jkInternals.ErrKeyType},
-		{name: "oct (HMAC secret)", jwk: json.RawMessage(`{"kty":"oct","kid":"bad-oct","alg":"HS256","k":"` + jkRandom(t, 32) + `"}`), reason: jkInternals.ErrKeyType},
-		{name: "RSA 1024", jwk: jkJWK(t, small, "bad-rsa-1024", nil), reason: jkInternals.ErrKeyTooSmall, signer: small, alg: "RS256"},
-		{name: "RSA over 8192 bits", jwk: json.RawMessage(`{"kty":"RSA","kid":"bad-rsa-huge","n":"` + jkB64.EncodeToString(huge.Bytes()) + `","e":"AQAB"}`), reason: jkInternals.ErrKeyTooLarge},
-		{name: "RSA even exponent", jwk: jkJWK(t, rsaKey, "bad-e-even", func(m map[string]any) { m["e"] = "AAEAAg" }), reason: jkInternals.ErrKeyExponent},
-		{name: "RSA exponent over 32 bits", jwk: jkJWK(t, rsaKey, "bad-e-long", func(m map[string]any) { m["e"] = jkB64.EncodeToString([]byte{1, 0, 0, 0, 0, 0, 1, 0, 1}) }), reason: jkInternals.ErrKeyExponent},
+		{name: "unknown kty", jwk: json.RawMessage(`{"kty":"XYZ","kid":"bad-kty","x":"` + jkRandom(t, 32) + `"}`), reason: jwks.ErrKeyType},
+		{name: "no kty", jwk: jkJWK(t, rsaKey, "bad-no-kty", func(m map[string]any) { delete(m, "kty") }), reason: jwks.ErrKeyType},
+		{name: "oct (HMAC secret)", jwk: json.RawMessage(`{"kty":"oct","kid":"bad-oct","alg":"HS256","k":"` + jkRandom(t, 32) + `"}`), reason: jwks.ErrKeyType},
+		{name: "RSA 1024", jwk: jkJWK(t, small, "bad-rsa-1024", nil), reason: jwks.ErrKeyTooSmall, signer: small, alg: "RS256"},
+		{name: "RSA over 8192 bits", jwk: json.RawMessage(`{"kty":"RSA","kid":"bad-rsa-huge","n":"` + jkB64.EncodeToString(huge.Bytes()) + `","e":"AQAB"}`), reason: jwks.ErrKeyTooLarge},
+		{name: "RSA even exponent", jwk: jkJWK(t, rsaKey, "bad-e-even", func(m map[string]any) { m["e"] = "AAEAAg" }), reason: jwks.ErrKeyExponent},
+		{name: "RSA exponent over 32 bits", jwk: jkJWK(t, rsaKey, "bad-e-long", func(m map[string]any) { m["e"] = jkB64.EncodeToString([]byte{1, 0, 0, 0, 0, 0, 1, 0, 1}) }), reason: jwks.ErrKeyExponent},
 		{name: "RSA exponent 1", jwk: jkJWK(t, rsaKey, "bad-e-one", func(m map[string]any) { m["e"] = "AQ" })},
-		{name: "secp256k1", jwk: json.RawMessage(`{"kty":"EC","kid":"bad-secp256k1","crv":"secp256k1","x":"` + jkRandom(t, 32) + `","y":"` + jkRandom(t, 32) + `"}`), reason: jkInternals.ErrKeyType},
-		{name: "X25519", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-x25519","crv":"X25519","x":"` + jkB64.EncodeToString(x25519.PublicKey().Bytes()) + `"}`), reason: jkInternals.ErrKeyType},
-		{name: "Ed448", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-ed448","crv":"Ed448","x":"` + jkRandom(t, 57) + `"}`), reason: jkInternals.ErrKeyType},
+		{name: "secp256k1", jwk: json.RawMessage(`{"kty":"EC","kid":"bad-secp256k1","crv":"secp256k1","x":"` + jkRandom(t, 32) + `","y":"` + jkRandom(t, 32) + `"}`), reason: jwks.ErrKeyType},
+		{name: "X25519", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-x25519","crv":"X25519","x":"` + jkB64.EncodeToString(x25519.PublicKey().Bytes()) + `"}`), reason: jwks.ErrKeyType},
+		{name: "Ed448", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-ed448","crv":"Ed448","x":"` + jkRandom(t, 57) + `"}`), reason: jwks.ErrKeyType},
 		{name: "EC point off the curve", jwk: jkJWK(t, ecKey, "bad-off-curve", func(m map[string]any) { m["y"] = jkRandom(t, 32) })},
 		{name: "Ed25519 of the wrong length", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-ed-len","crv":"Ed25519","x":"` + jkRandom(t, 31) + `"}`)},
 		{name: "broken base64", jwk: jkJWK(t, rsaKey, "bad-base64", func(m map[string]any) { m["n"] = "***not base64***" })},
 		{name: "missing modulus", jwk: jkJWK(t, rsaKey, "bad-no-n", func(m map[string]any) { delete(m, "n") })},
-		{name: "EC alg on an RSA key", jwk: jkJWK(t, rsaKey, "bad-alg-es-on-rsa", func(m map[string]any) { m["alg"] = "ES256" }), reason: jkInternals.ErrKeyAlg, signer: rsaKey, alg: "RS256"},
-		{name: "HMAC alg on an RSA key", jwk: jkJWK(t, rsaKey, "bad-alg-hs", func(m map[string]any) { m["alg"] = "HS256" }), reason: jkInternals.ErrKeyAlg},
-		{name: "encryption alg without use", jwk: jkJWK(t, rsaKey, "bad-alg-oaep", func(m map[string]any) { m["alg"] = "RSA-OAEP-256" }), reason: jkInternals.ErrKeyAlg},
-		{name: "alg of another curve", jwk: jkJWK(t, ecKey, "bad-alg-curve", func(m map[string]any) { m["alg"] = "ES384" }), reason: jkInternals.ErrKeyAlg, signer: ecKey, alg: "ES256"},
+		{name: "EC alg on an RSA key", jwk: jkJWK(t, rsaKey, "bad-alg-es-on-rsa", func(m map[string]any) { m["alg"] = "ES256" }), reason: jwks.ErrKeyAlg, signer: rsaKey, alg: "RS256"},
+		{name: "HMAC alg on an RSA key", jwk: jkJWK(t, rsaKey, "bad-alg-hs", func(m map[string]any) { m["alg"] = "HS256" }), reason: jwks.ErrKeyAlg},
+		{name: "encryption alg without use", jwk: jkJWK(t, rsaKey, "bad-alg-oaep", func(m map[string]any) { m["alg"] = "RSA-OAEP-256" }), reason: jwks.ErrKeyAlg},
+		{name: "alg of another curve", jwk: jkJWK(t, ecKey, "bad-alg-curve", func(m map[string]any) { m["alg"] = "ES384" }), reason: jwks.ErrKeyAlg, signer: ecKey, alg: "ES256"},
 		{name: "member of the wrong type", jwk: jkJWK(t, rsaKey, "bad-alg-type", func(m map[string]any) { m["alg"] = 256 })},
-		{name: "duplicated member", jwk: json.RawMessage(strings.Replace(string(jkJWK(t, rsaKey, "bad-dup", nil)), `{`, `{"use":"sig","use":"sig",`, 1)), reason: jkInternals.ErrDuplicateKey},
+		{name: "duplicated member", jwk: json.RawMessage(strings.Replace(string(jkJWK(t, rsaKey, "bad-dup", nil)), `{`, `{"use":"sig","use":"sig",`, 1)), reason: jwks.ErrDuplicateKey},
 
 		// Points that are no safe public key (docs/security.md, "Weak keys").
 		// jwkset checks EC points against their curve, but not the size
 		// of the coordinates, and Ed25519 keys only for their length.
-		{name: "EC point at infinity (x = y = 0)", jwk: jkECJWK("bad-ec-infinity", "P-256", make([]byte, 32), make([]byte, 32)), reason: jkKeyCheck.ErrKeyOffCurve},
-		{name: "P-384 point at infinity", jwk: jkECJWK("bad-ec384-infinity", "P-384", make([]byte, 48), make([]byte, 48)), reason: jkKeyCheck.ErrKeyOffCurve},
-		{name: "EC x equal to the field prime", jwk: jkECJWK("bad-ec-x-p", "P-256", elliptic.P256().Params().P.FillBytes(make([]byte, 32)), ecPub.Y.FillBytes(make([]byte, 32))), reason: jkKeyCheck.ErrKeyOffCurve},
-		{name: "P-521 point off the curve", jwk: jkECJWK("bad-ec521-off", "P-521", p521.X.FillBytes(make([]byte, 66)), new(big.Int).Xor(p521.Y, big.NewInt(1)).FillBytes(make([]byte, 66))), reason: jkKeyCheck.ErrKeyOffCurve},
+		{name: "EC point at infinity (x = y = 0)", jwk: jkECJWK("bad-ec-infinity", "P-256", make([]byte, 32), make([]byte, 32)), reason: jwks.ErrKeyOffCurve},
+		{name: "P-384 point at infinity", jwk: jkECJWK("bad-ec384-infinity", "P-384", make([]byte, 48), make([]byte, 48)), reason: jwks.ErrKeyOffCurve},
+		{name: "EC x equal to the field prime", jwk: jkECJWK("bad-ec-x-p", "P-256", elliptic.P256().Params().P.FillBytes(make([]byte, 32)), ecPub.Y.FillBytes(make([]byte, 32))), reason: jwks.ErrKeyOffCurve},
+		{name: "P-521 point off the curve", jwk: jkECJWK("bad-ec521-off", "P-521", p521.X.FillBytes(make([]byte, 66)), new(big.Int).Xor(p521.Y, big.NewInt(1)).FillBytes(make([]byte, 66))), reason: jwks.ErrKeyOffCurve},
 		{name: "EC x one octet short (leading zero dropped)", jwk: jkJWK(t, shortX, "bad-ec-short-x", func(m map[string]any) {
 			m["x"] = jkB64.EncodeToString(shortX.Signer.Public().(*ecdsa.PublicKey).X.Bytes())
-		}), reason: jkKeyCheck.ErrKeyEncoding, signer: shortX, alg: "ES256"},
+		}), reason: jwks.ErrKeyEncoding, signer: shortX, alg: "ES256"},
 		{name: "EC y with a leading zero octet added", jwk: jkJWK(t, ecKey, "bad-ec-long-y", func(m map[string]any) {
 			m["y"] = jkB64.EncodeToString(append([]byte{0}, ecPub.Y.FillBytes(make([]byte, 32))...))
-		}), reason: jkKeyCheck.ErrKeyEncoding, signer: ecKey, alg: "ES256"},
-		{name: "P-256 coordinates in P-384 size", jwk: jkECJWK("bad-ec-wide", "P-256", ecPub.X.FillBytes(make([]byte, 48)), ecPub.Y.FillBytes(make([]byte, 48))), reason: jkKeyCheck.ErrKeyEncoding},
-		{name: "Ed25519 y of no point", jwk: jkEdJWK(t, "bad-ed-no-point", "0200000000000000000000000000000000000000000000000000000000000000"), reason: jkKeyCheck.ErrKeyOffCurve},
+		}), reason: jwks.ErrKeyEncoding, signer: ecKey, alg: "ES256"},
+		{name: "P-256 coordinates in P-384 size", jwk: jkECJWK("bad-ec-wide", "P-256", ecPub.X.FillBytes(make([]byte, 48)), ecPub.Y.FillBytes(make([]byte, 48))), reason: jwks.ErrKeyEncoding},
+		{name: "Ed25519 y of no point", jwk: jkEdJWK(t, "bad-ed-no-point", "0200000000000000000000000000000000000000000000000000000000000000"), reason: jwks.ErrKeyOffCurve},
 	}
 	for i, p := range jkTorsion {
-		tests = append(tests, skipCase{name: "Ed25519 small order: " + p.name, jwk: jkEdJWK(t, "bad-ed-torsion-"+strconv.Itoa(i), p.hex), reason: jkKeyCheck.ErrKeySmallOrder})
+		tests = append(tests, skipCase{name: "Ed25519 small order: " + p.name, jwk: jkEdJWK(t, "bad-ed-torsion-"+strconv.Itoa(i), p.hex), reason: jwks.ErrKeySmallOrder})
 	}
 	for i, p := range jkNonCanonical {
-		tests = append(tests, skipCase{name: "Ed25519 non-canonical: " + p.name, jwk: jkEdJWK(t, "bad-ed-noncanonical-"+strconv.Itoa(i), p.hex), reason: jkKeyCheck.ErrKeyEncoding})
+		tests = append(tests, skipCase{name: "Ed25519 non-canonical: " + p.name, jwk: jkEdJWK(t, "bad-ed-noncanonical-"+strconv.Itoa(i), p.hex), reason: jwks.ErrKeyEncoding})
 	}
 
 	// Good keys of every type, published as they come from providers:
@@ -264,8 +265,6 @@ func TestKeyBinding(t *testing.T) {
 	}
 }
 
-var jkKeyCheck = core.KeyCheckInternals
-
 // jkTorsion are the eight points of small order of edwards25519 ([8]P is
 // the identity), canonically encoded as RFC 8032 §5.1.2 does: y in little
 // endian, the low bit of x in the top bit. With the first one as public key,
@@ -328,34 +327,4 @@ func jkECKeyWithShortX(t *testing.T) *authtest.Key {
 	}
 	t.Fatal("no P-256 key with a leading zero octet in x")
 	return nil
-}
-
-// TestKeyChecksKeepGoodKeys: the point checks refuse no genuine key. Random
-// Ed25519 keys, the base point, RFC 8032's first test key, a point whose y
-// is small, and EC keys whose coordinates start with a zero octet (written
-// at full size, as RFC 7518 §6.2.1.2 requires) all load.
-func TestKeyChecksKeepGoodKeys(t *testing.T) {
-	t.Parallel()
-	var keys []string
-	for i := range 200 {
-		k := jkNewKey(t, "EdDSA")
-		keys = append(keys, string(jkJWK(t, k, "ed-"+strconv.Itoa(i), nil)))
-	}
-	for i, p := range []string{
-		"5866666666666666666666666666666666666666666666666666666666666666", // the base point B
-		"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", // RFC 8032 §7.1, TEST 1
-		"0300000000000000000000000000000000000000000000000000000000000000", // y = 3, large order
-		"0300000000000000000000000000000000000000000000000000000000000080", // its negation
-	} {
-		keys = append(keys, string(jkEdJWK(t, "ed-fixed-"+strconv.Itoa(i), p)))
-	}
-	short := jkECKeyWithShortX(t)
-	keys = append(keys, string(jkJWK(t, short, "ec-leading-zero", nil)))
-	for _, alg := range []string{"ES256", "ES384", "ES512"} {
-		keys = append(keys, string(jkJWK(t, jkNewKey(t, alg), "ec-"+alg, nil)))
-	}
-	_, n, skipped, err := jkInternals.ParseJWKS([]byte(`{"keys":[` + strings.Join(keys, ",") + `]}`))
-	if err != nil || n != len(keys) || len(skipped) != 0 {
-		t.Fatalf("ParseJWKS = %d keys, skipped %v, %v; want all %d", n, skipped, err, len(keys))
-	}
 }

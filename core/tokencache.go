@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
 
 // tokenCache remembers verified tokens by the SHA-256 of the whole token, so
@@ -68,10 +70,10 @@ type cacheLock struct {
 type cacheEntry struct {
 	sum [32]byte
 	p   *Principal
-	key *publicKey
+	key *jwks.Key
 	// in is a key set known to select key, so that a hit under the same
 	// set skips the lookup. Written on the first hit after each refresh.
-	in    atomic.Pointer[keySet]
+	in    atomic.Pointer[jwks.Set]
 	size  int32 // accounted bytes; entries over maxEntrySize are not cached
 	named bool  // the token named key by its kid (else key was the set's only key)
 }
@@ -118,7 +120,7 @@ func (c *tokenCache) lock(b int) *sync.Mutex { return &c.locks[b%cacheStripes].M
 // Verifier whose key set set is: the only one of a single-issuer cache, or
 // the issuer of a token of a many-issuer cache, which the entry's principal
 // names (every entry's key belongs to the Verifier that verified it).
-func (c *tokenCache) get(sum *[32]byte, set *keySet, owner *Verifier) *cacheEntry {
+func (c *tokenCache) get(sum *[32]byte, set *jwks.Set, owner *Verifier) *cacheEntry {
 	if owner.seen.Load() != set {
 		c.observe(set, owner) // a miss sweeps too
 	}
@@ -143,7 +145,7 @@ func (c *tokenCache) find(sum *[32]byte) (*cacheEntry, int) {
 
 // check returns e if set, its owner's usable key set, still selects e's
 // key; otherwise it drops e.
-func (c *tokenCache) check(e *cacheEntry, b int, set *keySet, owner *Verifier) *cacheEntry {
+func (c *tokenCache) check(e *cacheEntry, b int, set *jwks.Set, owner *Verifier) *cacheEntry {
 	if owner.seen.Load() != set {
 		c.observe(set, owner)
 	}
@@ -159,25 +161,25 @@ func (c *tokenCache) check(e *cacheEntry, b int, set *keySet, owner *Verifier) *
 
 // selects reports whether set would try e's key for e's token today, as a
 // fresh verification would: among the keys of the token's kid that fit its
-// alg (at most maxKeysPerKID), or, for a token without kid, as the only key
+// alg (at most jwks.MaxKeysPerKID), or, for a token without kid, as the only key
 // of the set. A fresh verification of the token would then succeed with
 // that very key. Being in the set is not enough: a token without kid that
 // a one-key set verified is refused by a fresh verification once a second
 // key is published. Nor is the kid: when several keys share it, only the
 // key that verified the token keeps its entry alive, never another key of
 // the same kid, so the entry goes when that key leaves the set.
-func (e *cacheEntry) selects(set *keySet) bool {
+func (e *cacheEntry) selects(set *jwks.Set) bool {
 	kid := ""
 	if e.named {
-		kid = e.key.kid
+		kid = e.key.KID()
 	}
-	keys, _ := set.lookup(kid, e.key.kind, e.p.Algorithm)
-	return keys.has(e.key)
+	keys, _ := set.Lookup(kid, e.key.Kind(), e.p.Algorithm)
+	return keys.Has(e.key)
 }
 
 // put caches p, verified with key (named by the token's kid, or not), under
 // sum. An entry larger than the byte bound is not cached.
-func (c *tokenCache) put(sum *[32]byte, p *Principal, key *publicKey, named bool) {
+func (c *tokenCache) put(sum *[32]byte, p *Principal, key *jwks.Key, named bool) {
 	size := entrySize(p)
 	if size > c.maxBytes || size > maxEntrySize || !c.reserve(size) {
 		return
@@ -274,41 +276,25 @@ func (c *tokenCache) drop(sum *[32]byte, e *cacheEntry) { c.remove(c.bucket(sum)
 // key, a key withdrawn after a compromise). The one caller whose
 // compare-and-swap wins sweeps; a refresh that changes nothing costs a
 // comparison of the two sets.
-func (c *tokenCache) observe(set *keySet, owner *Verifier) {
+func (c *tokenCache) observe(set *jwks.Set, owner *Verifier) {
 	old := owner.seen.Load()
 	// A request may bring a snapshot taken just before a refresh: it must
 	// not set seen back to the older set, or the next request would sweep
 	// again the other way.
-	if old == set || (old != nil && set.gen <= old.gen) || !owner.seen.CompareAndSwap(old, set) {
+	if old == set || (old != nil && set.Gen() <= old.Gen()) || !owner.seen.CompareAndSwap(old, set) {
 		return
 	}
-	if old == nil || !keysLeft(old, set) {
+	if old == nil || !set.Drops(old) {
 		return
 	}
 	for b := range c.buckets {
 		slots := c.buckets[b].slots[:c.ways]
 		for i := range slots {
-			if e := slots[i].Load(); e != nil && e.p.by == owner && !set.contains(e.key) {
+			if e := slots[i].Load(); e != nil && e.p.by == owner && !set.Contains(e.key) {
 				c.remove(b, e)
 			}
 		}
 	}
-}
-
-// keysLeft reports whether a key of old is missing from set. Unchanged keys
-// keep their identity across refreshes (parseJWKS), so pointers compare.
-func keysLeft(old, set *keySet) bool {
-	if old.only != nil && !set.contains(old.only) {
-		return true
-	}
-	for _, ks := range old.byKID {
-		for _, k := range ks {
-			if !set.contains(k) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // entrySize is the accounted size of p's entry: the fixed overhead, the

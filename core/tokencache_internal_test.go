@@ -1,6 +1,10 @@
 package core
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
+)
 
 // A request may bring a key-set snapshot taken just before a refresh. The
 // cache must not go back to that older set: the next request would then
@@ -8,9 +12,9 @@ import "testing"
 func TestTokenCacheObserveNeverGoesBack(t *testing.T) {
 	c := newTokenCache(64, 1<<20)
 	owner := &Verifier{}
-	a, b := &publicKey{kid: "a"}, &publicKey{kid: "b"}
-	older := &keySet{byKID: map[string][]*publicKey{"a": {a}, "b": {b}}, gen: 1}
-	newer := &keySet{byKID: map[string][]*publicKey{"b": {b}}, gen: 2}
+	a, b := jwks.NewKey("a", "", 0, nil), jwks.NewKey("b", "", 0, nil)
+	older := jwks.NewSet(1, a, b)
+	newer := jwks.NewSet(2, b)
 	c.observe(older, owner)
 	c.observe(newer, owner)
 	c.observe(older, owner) // a stale snapshot
@@ -19,36 +23,26 @@ func TestTokenCacheObserveNeverGoesBack(t *testing.T) {
 	}
 }
 
-// lookup never returns more than maxKeysPerKID keys, whatever the set holds
-// (parseJWKS already skips the keys beyond the bound; this is the second
-// wall), and the cache keeps an entry only for a key a fresh verification
-// would try: not for a key beyond the bound, nor for another key that
-// merely shares the kid.
-func TestKeySetLookupIsBounded(t *testing.T) {
-	var ks []*publicKey
-	for range maxKeysPerKID + 2 {
-		ks = append(ks, &publicKey{kid: "k", kind: kindRSA})
+// The cache keeps an entry only for a key a fresh verification would try:
+// not for a key beyond the bound of keys per kid (jwks.Set.Lookup, whose
+// own test checks that it returns no more), nor for another key that merely
+// shares the kid.
+func TestTokenCacheSelectsOnlyTriedKeys(t *testing.T) {
+	var ks []*jwks.Key
+	for range jwks.MaxKeysPerKID + 2 {
+		ks = append(ks, jwks.NewKey("k", "", jwks.KindRSA, nil))
 	}
-	ec := &publicKey{kid: "k", kind: kindP256}
-	set := &keySet{byKID: map[string][]*publicKey{"k": append([]*publicKey{ec}, ks...)}, gen: 1}
-	got, found := set.lookup("k", kindRSA, "RS256")
-	if !found || got.n != maxKeysPerKID {
-		t.Fatalf("lookup: %d keys (found %v), want %d", got.n, found, maxKeysPerKID)
-	}
-	for i, k := range got.list() {
-		if k != ks[i] {
-			t.Fatalf("key %d is not the JWKS's key %d of that family", i, i)
-		}
-	}
+	ec := jwks.NewKey("k", "", jwks.KindP256, nil)
+	set := jwks.NewSet(1, append([]*jwks.Key{ec}, ks...)...)
 	tests := []struct {
 		name string
-		key  *publicKey
+		key  *jwks.Key
 		want bool
 	}{
 		{"the first key of the kid", ks[0], true},
-		{"the last key within the bound", ks[maxKeysPerKID-1], true},
-		{"a key beyond the bound", ks[maxKeysPerKID], false},
-		{"a key the set does not hold, under the kid", &publicKey{kid: "k", kind: kindRSA}, false},
+		{"the last key within the bound", ks[jwks.MaxKeysPerKID-1], true},
+		{"a key beyond the bound", ks[jwks.MaxKeysPerKID], false},
+		{"a key the set does not hold, under the kid", jwks.NewKey("k", "", jwks.KindRSA, nil), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

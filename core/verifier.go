@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/jwksauth/jwksauth/core/internal/dpop"
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
 
 // Verifier verifies bearer tokens of one issuer against its JWKS. It is safe
@@ -20,7 +21,7 @@ type Verifier struct {
 	ch    challenger
 	dpop  *dpop.Checker
 	meta  metadata
-	seen  atomic.Pointer[keySet] // the key set this issuer's cached tokens were last swept against
+	seen  atomic.Pointer[jwks.Set] // the key set this issuer's cached tokens were last swept against
 
 	// A many-issuer Verifier (WithIssuers) routes to one Verifier per
 	// issuer, whose parent it is; it has no keys of its own.

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
@@ -172,7 +173,7 @@ func (v *Verifier) parseHeader(seg string) (header, error) {
 // verified it and whether the token named it by kid (else it was the only
 // key of the set), by which the token cache re-checks, after a refresh,
 // that the same key would still be tried.
-func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Principal, *publicKey, bool, error) {
+func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Principal, *jwks.Key, bool, error) {
 	d1 := strings.IndexByte(token, '.')
 	if d1 < 0 {
 		return nil, nil, false, ErrTokenMalformed
@@ -206,11 +207,11 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Pr
 		return nil, nil, false, err
 	}
 	// Each key of the kid that fits the alg, in JWKS order, until one
-	// verifies: at most maxKeysPerKID checks, one in the usual case of
+	// verifies: at most jwks.MaxKeysPerKID checks, one in the usual case of
 	// distinct kids (RFC 7517 §4.5).
-	var key *publicKey
-	for _, k := range keys.list() {
-		if err = checkSignature(meth.m, token[:d2], sig, k.key); err == nil {
+	var key *jwks.Key
+	for _, k := range keys.List() {
+		if err = checkSignature(meth.m, token[:d2], sig, k.Public()); err == nil {
 			key = k
 			break
 		}
@@ -228,6 +229,6 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Pr
 	}
 	// Both from constants, not the header: a Principal keeps nothing of
 	// the decoded header alive.
-	p.KeyID, p.Algorithm = key.kid, meth.m.Alg()
+	p.KeyID, p.Algorithm = key.KID(), meth.m.Alg()
 	return p, key, h.kid != "", nil
 }

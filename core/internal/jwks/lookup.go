@@ -1,15 +1,15 @@
-package core
+package jwks
 
 import (
 	"context"
 	"time"
 )
 
-// usable returns the current key set, or nil when none was ever loaded or
+// Usable returns the current key set, or nil when none was ever loaded or
 // the last success is older than the staleness bound.
-func (k *keyCache) usable(now time.Time) *keySet {
+func (k *Cache) Usable(now time.Time) *Set {
 	s := k.set.Load()
-	if s == nil || now.Sub(s.fetchedAt) > k.cfg.maxStale {
+	if s == nil || now.Sub(s.FetchedAt()) > k.cfg.MaxStale {
 		return nil
 	}
 	return s
@@ -17,14 +17,14 @@ func (k *keyCache) usable(now time.Time) *keySet {
 
 // find looks kid up in the usable keys. ok is false when the key set has to
 // be consulted anew: the kid is unknown, or no usable set is loaded.
-func (k *keyCache) find(kid, alg string, kind keyKind, now time.Time) (keys candidates, ok bool, err error) {
-	s := k.usable(now)
+func (k *Cache) find(kid, alg string, kind Kind, now time.Time) (keys Candidates, ok bool, err error) {
+	s := k.Usable(now)
 	if s == nil {
 		return keys, false, nil
 	}
-	keys, found := s.lookup(kid, kind, alg)
+	keys, found := s.Lookup(kid, kind, alg)
 	switch {
-	case keys.n > 0:
+	case keys.Len() > 0:
 		return keys, true, nil
 	case found:
 		// The kid is known but its keys are for another algorithm: not a
@@ -34,15 +34,15 @@ func (k *keyCache) find(kid, alg string, kind keyKind, now time.Time) (keys cand
 	return keys, false, nil
 }
 
-// lookup finds the keys a token may be verified with (see the rules on
-// keyCache, and maxKeysPerKID for a kid that several keys share); on
+// Lookup finds the keys a token may be verified with (see the rules on
+// Cache, and MaxKeysPerKID for a kid that several keys share); on
 // success there is at least one. It never blocks on a fetch for a kid that
 // is cached and usable.
-func (k *keyCache) lookup(ctx context.Context, kid, alg string, kind keyKind, now time.Time) (candidates, error) {
+func (k *Cache) Lookup(ctx context.Context, kid, alg string, kind Kind, now time.Time) (Candidates, error) {
 	if keys, ok, err := k.find(kid, alg, kind, now); ok {
 		return keys, err
 	}
-	if h := k.cfg.hooks.OnUnknownKID; h != nil {
+	if h := k.cfg.Hooks.OnUnknownKID; h != nil {
 		h()
 	}
 	k.mu.Lock()
@@ -53,20 +53,20 @@ func (k *keyCache) lookup(ctx context.Context, kid, alg string, kind keyKind, no
 	}
 	if k.stopped || k.ctx.Err() != nil {
 		k.mu.Unlock()
-		return candidates{}, unavailableError(errStopped, int(k.cfg.cooldown/time.Second))
+		return Candidates{}, unavailable(ErrStopped, int(k.cfg.Cooldown/time.Second))
 	}
 	f := k.flight
 	if f == nil {
 		if k.coolingLocked(now) {
 			err := k.missError(now, k.lastErr)
 			k.mu.Unlock()
-			if h := k.cfg.hooks.OnCooldown; h != nil {
+			if h := k.cfg.Hooks.OnCooldown; h != nil {
 				h()
 			}
-			return candidates{}, err
+			return Candidates{}, err
 		}
 		k.lastUnknown = now
-		f = k.startLocked(reasonUnknownKID)
+		f = k.startLocked(ReasonUnknownKID)
 		if f.err == nil {
 			k.log.Debug("jwksauth: unknown kid, refreshing the JWKS", "url", k.url(), "kid", kid)
 		}
@@ -77,20 +77,20 @@ func (k *keyCache) lookup(ctx context.Context, kid, alg string, kind keyKind, no
 	select {
 	case <-f.done:
 	case <-ctx.Done():
-		return candidates{}, unavailableError(ctx.Err(), 1)
+		return Candidates{}, unavailable(ctx.Err(), 1)
 	}
 	if keys, ok, err := k.find(kid, alg, kind, now); ok {
 		return keys, err
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return candidates{}, k.missError(now, f.err)
+	return Candidates{}, k.missError(now, f.err)
 }
 
 // coolingLocked reports whether an unknown kid started a refresh within the
 // cooldown before now.
-func (k *keyCache) coolingLocked(now time.Time) bool {
-	return !k.lastUnknown.IsZero() && now.Sub(k.lastUnknown) < k.cfg.cooldown
+func (k *Cache) coolingLocked(now time.Time) bool {
+	return !k.lastUnknown.IsZero() && now.Sub(k.lastUnknown) < k.cfg.Cooldown
 }
 
 // missError is the answer for a kid that is not among the usable keys, once
@@ -99,20 +99,23 @@ func (k *keyCache) coolingLocked(now time.Time) bool {
 // successful fetch the key is unknown (401). Retry-After is the time left in
 // the cooldown (1 s when none is running): when a retry could see a new
 // answer. Called with k.mu held.
-func (k *keyCache) missError(now time.Time, fetchErr error) error {
-	if fetchErr == nil && k.usable(now) != nil {
+func (k *Cache) missError(now time.Time, fetchErr error) error {
+	if fetchErr == nil && k.Usable(now) != nil {
 		return ErrUnknownKey
 	}
 	cause := fetchErr
 	if cause == nil {
-		cause = errKeysStale
+		cause = ErrKeysStale
 		if k.set.Load() == nil {
-			cause = errNotLoadedYet
+			cause = ErrNotLoadedYet
 		}
 	}
 	retry := time.Second
 	if k.coolingLocked(now) {
-		retry = k.cfg.cooldown - now.Sub(k.lastUnknown)
+		retry = k.cfg.Cooldown - now.Sub(k.lastUnknown)
 	}
-	return unavailableError(cause, int((retry+time.Second-1)/time.Second))
+	return unavailable(cause, int((retry+time.Second-1)/time.Second))
 }
+
+// Current returns the last key set loaded, usable or not, or nil.
+func (k *Cache) Current() *Set { return k.set.Load() }

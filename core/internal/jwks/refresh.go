@@ -1,4 +1,4 @@
-package core
+package jwks
 
 import (
 	"context"
@@ -9,11 +9,11 @@ import (
 
 // loop loads the keys at start-up, retrying with backoff, then refreshes
 // them ahead of expiry until the context ends.
-func (k *keyCache) loop() {
+func (k *Cache) loop() {
 	defer k.shutdown()
-	backoff := k.firstBackoff()
+	backoff := k.cfg.FirstBackoff()
 	for {
-		f := k.refresh(reasonScheduled)
+		f := k.refresh(ReasonScheduled)
 		select {
 		case <-f.done:
 		case <-k.ctx.Done():
@@ -22,10 +22,10 @@ func (k *keyCache) loop() {
 		var wait time.Duration
 		if f.err != nil {
 			wait = jitter(backoff)
-			backoff = min(backoff*2, k.maxBackoff())
+			backoff = min(backoff*2, k.cfg.MaxBackoff())
 		} else {
-			backoff = k.firstBackoff()
-			wait = k.nextRefresh(f.lifetime)
+			backoff = k.cfg.FirstBackoff()
+			wait = k.cfg.NextRefresh(f.lifetime)
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -37,31 +37,31 @@ func (k *keyCache) loop() {
 	}
 }
 
-// firstBackoff is the wait before the first retry of a failed fetch: 1 s,
+// FirstBackoff is the wait before the first retry of a failed fetch: 1 s,
 // or the refresh floor when that is shorter.
-func (k *keyCache) firstBackoff() time.Duration { return min(time.Second, k.cfg.minRefresh) }
+func (c *Config) FirstBackoff() time.Duration { return min(time.Second, c.MinRefresh) }
 
-// maxBackoff caps the doubling retry wait: 1 min, or the refresh ceiling when
+// MaxBackoff caps the doubling retry wait: 1 min, or the refresh ceiling when
 // that is shorter (a failing provider is never polled less often than a
 // healthy one).
-func (k *keyCache) maxBackoff() time.Duration {
-	return max(min(time.Minute, k.cfg.maxRefresh), k.firstBackoff())
+func (c *Config) MaxBackoff() time.Duration {
+	return max(min(time.Minute, c.MaxRefresh), c.FirstBackoff())
 }
 
-// nextRefresh is the wait after a successful fetch whose answer was fresh
+// NextRefresh is the wait after a successful fetch whose answer was fresh
 // for lifetime (<0: the provider said nothing). It is held to a quarter of
-// the staleness bound: keys go stale maxStale after the last successful
+// the staleness bound: keys go stale MaxStale after the last successful
 // fetch, so a provider's long max-age (a JWKS served as a static file for
 // a year) must not put the next refresh near that edge, where an outage
 // would leave almost no time on cached keys. The floor still wins over
 // that, when a configuration sets the two close together.
-func (k *keyCache) nextRefresh(lifetime time.Duration) time.Duration {
-	d := k.cfg.refreshInterval
+func (c *Config) NextRefresh(lifetime time.Duration) time.Duration {
+	d := c.RefreshInterval
 	if lifetime >= 0 {
-		d = min(max(lifetime, k.cfg.minRefresh), k.cfg.maxRefresh)
+		d = min(max(lifetime, c.MinRefresh), c.MaxRefresh)
 	}
-	if limit := k.cfg.maxStale / 4; d > limit {
-		d = max(limit, k.cfg.minRefresh)
+	if limit := c.MaxStale / 4; d > limit {
+		d = max(limit, c.MinRefresh)
 	}
 	return jitter(d)
 }
@@ -77,7 +77,7 @@ func jitter(d time.Duration) time.Duration {
 }
 
 // refresh starts a fetch, or joins the one in flight.
-func (k *keyCache) refresh(reason string) *flight {
+func (k *Cache) refresh(reason Reason) *flight {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.startLocked(reason)
@@ -85,7 +85,7 @@ func (k *keyCache) refresh(reason string) *flight {
 
 // startLocked returns the flight in progress, or starts one. Once the cache
 // is closed it returns a flight that has already failed.
-func (k *keyCache) startLocked(reason string) *flight {
+func (k *Cache) startLocked(reason Reason) *flight {
 	if k.flight != nil {
 		return k.flight
 	}
@@ -94,7 +94,7 @@ func (k *keyCache) startLocked(reason string) *flight {
 	// check keeps flights.Add from ever racing shutdown's Wait whatever
 	// the caller.
 	if k.stopped || k.ctx.Err() != nil {
-		f.err = errStopped
+		f.err = ErrStopped
 		close(f.done)
 		return f
 	}
@@ -108,7 +108,7 @@ func (k *keyCache) startLocked(reason string) *flight {
 // hooks have run before the flight is cleared; Ready and the flight's
 // waiters are released after that. A request that arrives while the hooks
 // run shares the flight's outcome, as if it had arrived a moment earlier.
-func (k *keyCache) run(f *flight, reason string) {
+func (k *Cache) run(f *flight, reason Reason) {
 	defer k.flights.Done()
 	start := time.Now()
 	n, skipped, lifetime, err := k.fetch()
@@ -126,19 +126,19 @@ func (k *keyCache) run(f *flight, reason string) {
 
 // report logs one fetch and calls the hooks. Fetches never overlap, so the
 // fields it keeps need no lock.
-func (k *keyCache) report(reason string, n int, skipped []skippedKey, err error, took time.Duration) {
+func (k *Cache) report(reason Reason, n int, skipped []Skipped, err error, took time.Duration) {
 	url := k.url()
 	seen := make(map[string]struct{}, len(skipped))
 	for _, s := range skipped {
-		id := s.kid + "\x00" + s.err.Error()
+		id := s.KID + "\x00" + s.Err.Error()
 		seen[id] = struct{}{}
 		level := slog.LevelWarn
 		if _, again := k.lastSkip[id]; again {
 			level = slog.LevelDebug // already reported at Warn by the previous fetch
 		}
-		k.log.Log(context.Background(), level, "jwksauth: JWKS key skipped", "url", url, "kid", s.kid, "err", s.err)
-		if h := k.cfg.hooks.OnKeySkipped; h != nil {
-			h(s.kid, s.err)
+		k.log.Log(context.Background(), level, "jwksauth: JWKS key skipped", "url", url, "kid", s.KID, "err", s.Err)
+		if h := k.cfg.Hooks.OnKeySkipped; h != nil {
+			h(s.KID, s.Err)
 		}
 	}
 	if skipped != nil || err == nil {
@@ -152,7 +152,7 @@ func (k *keyCache) report(reason string, n int, skipped []skippedKey, err error,
 			if !k.loaded {
 				msg = "jwksauth: JWKS load failed; requests answer 503 until it succeeds"
 			}
-			k.log.Warn(msg, "url", url, "reason", reason, "err", err)
+			k.log.Warn(msg, "url", url, "reason", string(reason), "err", err)
 		}
 	case !k.loaded || k.failing:
 		msg := "jwksauth: JWKS loaded"
@@ -160,11 +160,11 @@ func (k *keyCache) report(reason string, n int, skipped []skippedKey, err error,
 			msg = "jwksauth: JWKS refreshed after failures"
 		}
 		k.loaded, k.failing = true, false
-		k.log.Info(msg, "url", url, "reason", reason, "keys", n, "skipped", len(skipped))
+		k.log.Info(msg, "url", url, "reason", string(reason), "keys", n, "skipped", len(skipped))
 	default:
-		k.log.Debug("jwksauth: JWKS refreshed", "url", url, "reason", reason, "keys", n, "skipped", len(skipped))
+		k.log.Debug("jwksauth: JWKS refreshed", "url", url, "reason", string(reason), "keys", n, "skipped", len(skipped))
 	}
-	if h := k.cfg.hooks.OnRefresh; h != nil {
-		h(RefreshInfo{Issuer: k.cfg.issuer, URL: url, Reason: RefreshReason(reason), Keys: n, Skipped: len(skipped), Err: err, Duration: took})
+	if h := k.cfg.Hooks.OnRefresh; h != nil {
+		h(Refresh{URL: url, Reason: reason, Keys: n, Skipped: len(skipped), Err: err, Duration: took})
 	}
 }

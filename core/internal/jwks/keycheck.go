@@ -1,4 +1,4 @@
-package core
+package jwks
 
 import (
 	"crypto/ecdh"
@@ -48,7 +48,7 @@ var edParams = sync.OnceValue(func() *edCurve {
 // a forger needs a few tries per message.
 func checkEd25519(pub []byte) error {
 	if len(pub) != 32 {
-		return errKeyEncoding
+		return ErrKeyEncoding
 	}
 	c := edParams()
 	be := slices.Clone(pub)
@@ -57,7 +57,7 @@ func checkEd25519(pub []byte) error {
 	slices.Reverse(be) // the encoding is little-endian
 	y := new(big.Int).SetBytes(be)
 	if y.Cmp(c.p) >= 0 {
-		return fmt.Errorf("%w: Ed25519 y is not below 2^255-19", errKeyEncoding)
+		return fmt.Errorf("%w: Ed25519 y is not below 2^255-19", ErrKeyEncoding)
 	}
 	x, err := c.recoverX(y, sign)
 	if err != nil {
@@ -68,7 +68,7 @@ func checkEd25519(pub []byte) error {
 		px, py = c.add(px, py, px, py)
 	}
 	if px.Sign() == 0 && py.Cmp(big.NewInt(1)) == 0 {
-		return errKeySmallOrder
+		return ErrKeySmallOrder
 	}
 	return nil
 }
@@ -106,10 +106,10 @@ func (c *edCurve) recoverX(y *big.Int, sign byte) (*big.Int, error) {
 		x.Mul(x, c.sqrtM1)
 		x.Mod(x, p)
 	default:
-		return nil, fmt.Errorf("%w: no Ed25519 point has that y", errKeyOffCurve)
+		return nil, fmt.Errorf("%w: no Ed25519 point has that y", ErrKeyOffCurve)
 	}
 	if x.Sign() == 0 && sign == 1 {
-		return nil, fmt.Errorf("%w: Ed25519 x is 0 with its sign bit set", errKeyEncoding)
+		return nil, fmt.Errorf("%w: Ed25519 x is 0 with its sign bit set", ErrKeyEncoding)
 	}
 	if byte(x.Bit(0)) != sign {
 		x.Sub(p, x)
@@ -176,14 +176,14 @@ func checkECPoint(crv jwkset.CRV, xs, ys string) error {
 		return fmt.Errorf(`EC key parameter "y": %w`, err)
 	}
 	if len(x) != size || len(y) != size {
-		return fmt.Errorf("%w: %s coordinates of %d and %d octets, not %d", errKeyEncoding, crv, len(x), len(y), size)
+		return fmt.Errorf("%w: %s coordinates of %d and %d octets, not %d", ErrKeyEncoding, crv, len(x), len(y), size)
 	}
 	point := make([]byte, 0, 1+2*size)
 	point = append(point, 4) // uncompressed
 	point = append(point, x...)
 	point = append(point, y...)
 	if _, err := c.NewPublicKey(point); err != nil {
-		return fmt.Errorf("%w: %w", errKeyOffCurve, err)
+		return fmt.Errorf("%w: %w", ErrKeyOffCurve, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package core
+package jwks
 
 import (
 	"context"
@@ -19,22 +19,22 @@ const maxRedirects = 5
 
 // newHTTPClient returns the client for discovery and JWKS fetches. Every
 // redirect is checked like a configured URL (https, or http on loopback or
-// with WithInsecureHTTP), whether the client is ours or the caller's; a
+// with the insecure switch: Config.CheckURL), whether the client is ours or the caller's; a
 // caller's own redirect policy still runs after that check. Our client has a
 // transport of its own, so that closing the cache can close its idle
 // connections without touching anybody else's.
-func newHTTPClient(cfg *config) (*http.Client, *http.Transport) {
+func newHTTPClient(cfg Config) (*http.Client, *http.Transport) {
 	check := func(req *http.Request, via []*http.Request) error {
 		if len(via) >= maxRedirects {
-			return fmt.Errorf("%w: more than %d redirects", errRedirect, maxRedirects)
+			return fmt.Errorf("%w: more than %d redirects", ErrRedirect, maxRedirects)
 		}
-		if err := checkURL(req.URL.String(), cfg.insecureHTTP); err != nil {
-			return fmt.Errorf("%w: %w", errRedirect, err)
+		if err := cfg.CheckURL(req.URL.String()); err != nil {
+			return fmt.Errorf("%w: %w", ErrRedirect, err)
 		}
 		return nil
 	}
-	if cfg.httpClient != nil {
-		c := *cfg.httpClient
+	if cfg.HTTPClient != nil {
+		c := *cfg.HTTPClient
 		theirs := c.CheckRedirect
 		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 			if err := check(req, via); err != nil {
@@ -70,9 +70,9 @@ func newTransport() *http.Transport {
 // or names the same one, the known URL is fetched anyway, so a discovery
 // outage never keeps a working JWKS from loading. Other failures (5xx,
 // timeouts: an outage, not a move) retry the known URL alone.
-func (k *keyCache) fetch() (n int, skipped []skippedKey, lifetime time.Duration, err error) {
+func (k *Cache) fetch() (n int, skipped []Skipped, lifetime time.Duration, err error) {
 	lifetime = -1
-	ctx, cancel := context.WithTimeout(k.ctx, k.cfg.fetchTimeout)
+	ctx, cancel := context.WithTimeout(k.ctx, k.cfg.FetchTimeout)
 	defer cancel()
 	u := k.url()
 	switch {
@@ -84,7 +84,7 @@ func (k *keyCache) fetch() (n int, skipped []skippedKey, lifetime time.Duration,
 	case k.moved:
 		// Half the time for discovery, so that the known URL still gets
 		// its chance when discovery hangs.
-		dctx, dcancel := context.WithTimeout(ctx, k.cfg.fetchTimeout/2)
+		dctx, dcancel := context.WithTimeout(ctx, k.cfg.FetchTimeout/2)
 		if nu, derr := k.discover(dctx); derr == nil && nu != u {
 			k.log.Info("jwksauth: discovery names a new JWKS URL", "old", u, "url", nu)
 			u = nu
@@ -93,43 +93,39 @@ func (k *keyCache) fetch() (n int, skipped []skippedKey, lifetime time.Duration,
 		dcancel()
 	}
 	defer func() {
-		k.moved = k.cfg.jwksURL == "" && (isGone(err) || errors.Is(err, errJWKSNotJSON) || errors.Is(err, errJWKSNoKeys))
+		k.moved = k.cfg.URL == "" && (isGone(err) || errors.Is(err, ErrNotJSON) || errors.Is(err, ErrNoKeys))
 	}()
 	body, hdr, err := k.get(ctx, u, "application/jwk-set+json, application/json")
 	if err != nil {
 		return 0, nil, lifetime, err
 	}
 	prev := k.set.Load()
-	set, skipped, err := parseJWKS(body, prev, k.cfg.now())
+	set, skipped, err := Parse(body, prev, k.cfg.Now())
 	if err != nil {
 		return 0, skipped, lifetime, err
 	}
-	if set.count == 0 {
+	if set.Count() == 0 {
 		// A provider that signs tokens publishes at least one key: an
 		// empty (or wholly unusable) set is a broken answer, not a reason
 		// to stop verifying. The last good keys stay, and age.
-		return 0, skipped, lifetime, errNoUsableKeys
-	}
-	set.gen = 1
-	if prev != nil {
-		set.gen = prev.gen + 1
+		return 0, skipped, lifetime, ErrNoUsableKeys
 	}
 	k.set.Store(set)
-	return set.count, skipped, freshness(hdr), nil
+	return set.Count(), skipped, freshness(hdr), nil
 }
 
 // discover reads the issuer's OpenID configuration and returns its
 // jwks_uri. The document's issuer must equal the configured issuer exactly,
 // and the jwks_uri must pass the same URL rule as a configured one.
-func (k *keyCache) discover(ctx context.Context) (string, error) {
-	base := strings.TrimSuffix(k.cfg.issuer, "/")
+func (k *Cache) discover(ctx context.Context) (string, error) {
+	base := strings.TrimSuffix(k.cfg.Issuer, "/")
 	body, _, err := k.get(ctx, base+"/.well-known/openid-configuration", "application/json")
 	if err != nil {
 		return "", err
 	}
 	ms, err := strictjson.ParseObject(string(body), nil)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", errDiscovery, err)
+		return "", fmt.Errorf("%w: %w", ErrDiscovery, err)
 	}
 	var iss, jwks string
 	for _, m := range ms {
@@ -140,17 +136,17 @@ func (k *keyCache) discover(ctx context.Context) (string, error) {
 			jwks, _ = strictjson.String(m.Val)
 		}
 	}
-	if iss != k.cfg.issuer {
-		return "", fmt.Errorf("%w: its issuer %q is not the configured issuer", errDiscovery, iss)
+	if iss != k.cfg.Issuer {
+		return "", fmt.Errorf("%w: its issuer %q is not the configured issuer", ErrDiscovery, iss)
 	}
-	if err := checkURL(jwks, k.cfg.insecureHTTP); err != nil {
-		return "", fmt.Errorf("%w: jwks_uri: %w", errDiscovery, err)
+	if err := k.cfg.CheckURL(jwks); err != nil {
+		return "", fmt.Errorf("%w: jwks_uri: %w", ErrDiscovery, err)
 	}
 	return strings.Clone(jwks), nil // not a view that keeps the discovery body alive
 }
 
 // get fetches u. Only a 200 whose body fits the size cap is returned.
-func (k *keyCache) get(ctx context.Context, u, accept string) ([]byte, http.Header, error) {
+func (k *Cache) get(ctx context.Context, u, accept string) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, nil, err
@@ -165,30 +161,30 @@ func (k *keyCache) get(ctx context.Context, u, accept string) ([]byte, http.Head
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 		return nil, nil, &statusError{code: resp.StatusCode, url: u}
 	}
-	if resp.ContentLength > k.cfg.maxJWKSSize {
-		return nil, nil, fmt.Errorf("%w (%d bytes) from %s", errFetchSize, k.cfg.maxJWKSSize, u)
+	if resp.ContentLength > k.cfg.MaxSize {
+		return nil, nil, fmt.Errorf("%w (%d bytes) from %s", ErrFetchSize, k.cfg.MaxSize, u)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, k.cfg.maxJWKSSize+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, k.cfg.MaxSize+1))
 	if err != nil {
 		return nil, nil, ctxCause(ctx, err)
 	}
-	if int64(len(body)) > k.cfg.maxJWKSSize {
-		return nil, nil, fmt.Errorf("%w (%d bytes) from %s", errFetchSize, k.cfg.maxJWKSSize, u)
+	if int64(len(body)) > k.cfg.MaxSize {
+		return nil, nil, fmt.Errorf("%w (%d bytes) from %s", ErrFetchSize, k.cfg.MaxSize, u)
 	}
 	return body, resp.Header, nil
 }
 
-// statusError is a non-200 answer; errors.Is(err, errFetchStatus) holds.
+// statusError is a non-200 answer; errors.Is(err, ErrFetchStatus) holds.
 type statusError struct {
 	code int
 	url  string
 }
 
 func (e *statusError) Error() string {
-	return fmt.Sprintf("%v %d from %s", errFetchStatus, e.code, e.url)
+	return fmt.Sprintf("%v %d from %s", ErrFetchStatus, e.code, e.url)
 }
 
-func (e *statusError) Unwrap() error { return errFetchStatus }
+func (e *statusError) Unwrap() error { return ErrFetchStatus }
 
 // isGone reports a fetch that says the JWKS is not there (any more): a 404
 // or 410, or a host name that no longer resolves.
