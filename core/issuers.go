@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
 
 // Issuer is one issuer a many-issuer Verifier accepts (WithIssuers): its
@@ -165,7 +167,7 @@ func newMulti(ctx context.Context, opts []Option, cfg *config) (*Verifier, error
 		table: map[string]*resolved{}, max: cfg.issuerTable, idle: cfg.issuerIdle, tokens: resolveBurst, refill: time.Now()}
 	v.multi = s
 	if cfg.httpClient == nil {
-		s.transport = newTransport()
+		s.transport = jwks.NewTransport()
 	}
 	// The shared parts come from a probe: the Verifier's options for an
 	// issuer of its own, which validates them even when every issuer is
@@ -216,7 +218,7 @@ func (s *issuerSet) build(opts []Option, start bool) (*Verifier, error) {
 	}
 	cfg.issuers, cfg.resolver = nil, nil
 	if cfg.httpClient == nil && s.transport != nil {
-		// Each issuer still checks its own redirects (newHTTPClient).
+		// Each issuer still checks its own redirects (package jwks).
 		cfg.httpClient = &http.Client{Transport: s.transport}
 	}
 	if err := cfg.validate(); err != nil {

@@ -47,12 +47,13 @@ func newHTTPClient(cfg Config) (*http.Client, *http.Transport) {
 		}
 		return &c, nil
 	}
-	t := newTransport()
+	t := NewTransport()
 	return &http.Client{Transport: t, CheckRedirect: check}, t
 }
 
-// newTransport is a transport of our own, with net/http's defaults.
-func newTransport() *http.Transport {
+// NewTransport is a transport of our own, with net/http's defaults. A
+// many-issuer Verifier shares one among its issuers (as Config.HTTPClient).
+func NewTransport() *http.Transport {
 	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
 		return dt.Clone()
 	}
