@@ -198,15 +198,8 @@ func Okta(domain, authServerID string, audiences ...string) Option {
 // requestedAccessTokenVersion (accessTokenAcceptedVersion) to 2; otherwise
 // Entra issues v1.0 tokens: use EntraIDv1.
 func EntraID(tenantID string, audiences ...string) Option {
-	return func(c *config) {
-		tid, ok := entraTenant(c, tenantID)
-		if !ok {
-			return
-		}
-		c.setProvider("https://login.microsoftonline.com/"+tid+"/v2.0",
-			"https://login.microsoftonline.com/"+tid+"/discovery/v2.0/keys")
-		c.entra(audiences, "azp")
-	}
+	return entra(tenantID, "https://login.microsoftonline.com/{tenant}/v2.0",
+		"https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys", "azp", audiences)
 }
 
 // EntraIDv1 configures Microsoft Entra ID v1.0 access tokens of one tenant
@@ -219,15 +212,8 @@ func EntraID(tenantID string, audiences ...string) Option {
 // without discovery. Everything else is as for EntraID, except that the
 // client id is appid, which must be present.
 func EntraIDv1(tenantID string, audiences ...string) Option {
-	return func(c *config) {
-		tid, ok := entraTenant(c, tenantID)
-		if !ok {
-			return
-		}
-		c.setProvider("https://sts.windows.net/"+tid+"/",
-			"https://login.microsoftonline.com/"+tid+"/discovery/keys")
-		c.entra(audiences, "appid")
-	}
+	return entra(tenantID, "https://sts.windows.net/{tenant}/",
+		"https://login.microsoftonline.com/{tenant}/discovery/keys", "appid", audiences)
 }
 
 func entraTenant(c *config, tenantID string) (string, bool) {
@@ -243,12 +229,22 @@ func entraTenant(c *config, tenantID string) (string, bool) {
 	return tid, true
 }
 
-func (c *config) entra(audiences []string, clientClaim string) {
-	c.audiences = append(c.audiences, audiences...)
-	c.clientIDClaims = []string{clientClaim}
-	c.scopeClaims = []string{"scp"}
-	c.roleClaims = []string{"roles"}
-	c.require(clientClaim)
+// entra is EntraID and EntraIDv1 for one tenant: {tenant} in issuer and
+// keys stands for its id; clientClaim names the client id, which must be
+// present.
+func entra(tenantID, issuer, keys, clientClaim string, audiences []string) Option {
+	return func(c *config) {
+		tid, ok := entraTenant(c, tenantID)
+		if !ok {
+			return
+		}
+		c.setProvider(strings.ReplaceAll(issuer, "{tenant}", tid), strings.ReplaceAll(keys, "{tenant}", tid))
+		c.audiences = append(c.audiences, audiences...)
+		c.clientIDClaims = []string{clientClaim}
+		c.scopeClaims = []string{"scp"}
+		c.roleClaims = []string{"roles"}
+		c.require(clientClaim)
+	}
 }
 
 // Keycloak configures the access tokens of one Keycloak realm.

@@ -128,20 +128,21 @@ func (c *edCurve) add(x1, y1, x2, y2 *big.Int) (*big.Int, *big.Int) {
 	t.Mul(t, c.d)
 	t.Mod(t, p) // d*x1*x2*y1*y2
 
-	xn := new(big.Int).Mul(x1, y2)
-	xn.Add(xn, new(big.Int).Mul(y1, x2))
-	xd := new(big.Int).Add(big.NewInt(1), t)
-	xd.ModInverse(xd.Mod(xd, p), p)
-	x3 := xn.Mul(xn, xd)
-	x3.Mod(x3, p)
+	// x3 = (x1*y2 + y1*x2) / (1 + t), y3 = (y1*y2 + x1*x2) / (1 - t)
+	x3 := new(big.Int).Mul(x1, y2)
+	x3.Add(x3, new(big.Int).Mul(y1, x2))
+	y3 := new(big.Int).Mul(y1, y2)
+	y3.Add(y3, new(big.Int).Mul(x1, x2))
+	one := big.NewInt(1)
+	return divMod(x3, new(big.Int).Add(one, t), p), divMod(y3, new(big.Int).Sub(one, t), p)
+}
 
-	yn := new(big.Int).Mul(y1, y2)
-	yn.Add(yn, new(big.Int).Mul(x1, x2))
-	yd := new(big.Int).Sub(big.NewInt(1), t)
-	yd.ModInverse(yd.Mod(yd, p), p)
-	y3 := yn.Mul(yn, yd)
-	y3.Mod(y3, p)
-	return x3, y3
+// divMod returns n/d mod p in n, for a prime p and d not 0 mod p; it
+// overwrites d.
+func divMod(n, d, p *big.Int) *big.Int {
+	d.ModInverse(d.Mod(d, p), p)
+	n.Mul(n, d)
+	return n.Mod(n, p)
 }
 
 // checkECPoint refuses the x and y of an EC JWK on P-256, P-384 or P-521
