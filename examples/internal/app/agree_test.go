@@ -112,7 +112,7 @@ func TestFrameworksAgree(t *testing.T) {
 		// open
 		{name: "healthz", method: "GET", path: "/healthz", status: 200, body: `{"status":"ok"}`},
 		{name: "healthz ignores a bad header", method: "GET", path: "/healthz", auth: []string{"Bearer"}, status: 200, body: `{"status":"ok"}`},
-		// credential reading (contract §1)
+		// credential reading (RFC 6750 §2)
 		{name: "no token", method: "GET", path: "/my-token", status: 401, challenges: bare, body: noToken},
 		{name: "basic scheme", method: "GET", path: "/my-token", auth: []string{"Basic dXNlcjpwYXNz"}, status: 401, challenges: bare, body: noToken},
 		{name: "bearer without token", method: "GET", path: "/my-token", auth: []string{"Bearer"}, status: 400,
@@ -122,19 +122,19 @@ func TestFrameworksAgree(t *testing.T) {
 		{name: "two authorization headers", method: "GET", path: "/my-scopes", auth: []string{"Bearer " + read, "Bearer " + read}, status: 400,
 			challenges: invalidRequest("only one bearer credential may be sent"), body: twoCreds},
 		{name: "lower-case scheme", method: "GET", path: "/notes", auth: []string{"bearer " + read}, status: 200, body: success("listed the notes")},
-		// token validation (contract §2)
+		// token validation (RFC 9068 §4, RFC 6750 §3.1)
 		{name: "expired token", method: "GET", path: "/notes", auth: bearer(expired), status: 401, challenges: expCh, body: expBody},
 		{name: "wrong audience", method: "GET", path: "/my-token", auth: bearer(wrongAud), status: 401, challenges: audCh, body: audBody},
 		{name: "forged signature", method: "DELETE", path: "/notes/42", auth: bearer(forged), status: 401, challenges: sigCh, body: sigBody},
 		{name: "token over the size cap", method: "GET", path: "/my-scopes", auth: bearer(strings.Repeat("a", core.DefaultMaxTokenSize+1)), status: 401, challenges: hugeCh, body: hugeBody},
 		{name: "15 KiB token", method: "GET", path: "/notes", auth: bearer(big), status: 200, body: success("listed the notes")},
-		// what handlers get (contract §5, §6)
+		// what handlers get
 		{name: "my-token echoes the claims", method: "GET", path: "/my-token", auth: bearer(custom), status: 200, body: payload(t, custom)},
 		{name: "my-token without scopes", method: "GET", path: "/my-token", auth: bearer(none), status: 200, body: payload(t, none)},
 		{name: "my-scopes", method: "GET", path: "/my-scopes", auth: bearer(readCreate), status: 200, body: `["example:note:read","example:note:create"]`},
 		{name: "my-scopes from scp", method: "GET", path: "/my-scopes", auth: bearer(scp), status: 200, body: `["example:note:update","example:note:read"]`},
 		{name: "my-scopes empty", method: "GET", path: "/my-scopes", auth: bearer(none), status: 200, body: `[]`},
-		// scopes (contract §3)
+		// scopes (RFC 6750 §3.1)
 		{name: "list with read", method: "GET", path: "/notes", auth: bearer(read), status: 200, body: success("listed the notes")},
 		{name: "list without read", method: "GET", path: "/notes", auth: bearer(create), status: 403, challenges: insufficient(app.ScopeRead), body: noScope},
 		{name: "list without scopes", method: "GET", path: "/notes", auth: bearer(none), status: 403, challenges: insufficient(app.ScopeRead), body: noScope},
