@@ -25,8 +25,8 @@ const (
 	ResourceName = "Notes API"
 )
 
-// metadataCases are the cases of RFC 9728 and RFC 8707 (§8 of the contract
-// the adapters keep).
+// metadataCases are the cases of Protected Resource Metadata (RFC 9728)
+// and of the resource as audience (RFC 8707): docs/mcp.md.
 func (c *Suite) metadataCases(t testing.TB) []Case {
 	i := c.Issuer
 	rm := `, resource_metadata="https://api.example.com` + ResourceMetadataPath + `"`

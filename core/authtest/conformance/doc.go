@@ -1,5 +1,5 @@
 // Package conformance is the table that keeps jwksauth's framework
-// adapters identical: every request of the contract, with the exact
+// adapters identical: every documented request (docs/errors.md), with the exact
 // status, WWW-Authenticate fields, body and headers core answers with
 // (Conformance), and the checks of an adapter's own glue — skipper, error
 // handler, guards, principal storage (Adapter). Each adapter's tests mount
