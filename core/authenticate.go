@@ -56,7 +56,10 @@ func (v *Verifier) AuthenticateOptional(ctx context.Context, c Credentials) (*Pr
 }
 
 // Authorize is the one call behind a route guard: it authenticates the
-// request unless p is already its verified principal, then checks r.
+// request unless p is already its verified principal, then checks r. It
+// returns the principal or the *Error, never both: a token that lacks a
+// required scope or role is a 403 and a nil principal, so that a caller
+// that overlooks the error has no principal to act on.
 //
 // p is reused only when this Verifier produced it; a principal from another
 // Verifier (another issuer or audience) is not trusted here, and the
@@ -77,7 +80,7 @@ func (v *Verifier) Authorize(ctx context.Context, c Credentials, p *Principal, r
 		}
 	}
 	if err := r.Check(p); err != nil {
-		return p, err
+		return nil, err
 	}
 	return p, nil
 }
