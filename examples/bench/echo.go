@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 	echojwt "github.com/labstack/echo-jwt/v4"
@@ -44,14 +43,8 @@ func NewEcho(ctx context.Context, f *Fixture, row string) (http.Handler, error) 
 				return next(c)
 			}
 		})
-	case "jwksauth", "jwksauth-nocache", "jwksauth-dpop", "jwksauth-dpop-nocache":
-		v, err := newVerifier(ctx, f, !strings.HasSuffix(row, "-nocache"))
-		if err != nil {
-			return nil, err
-		}
-		e.GET(Path, ok, echoauth.RequireScopes(v, RequiredScope))
-	case "jwksauth-3issuers":
-		v, err := newMultiVerifier(ctx, f)
+	case "jwksauth", "jwksauth-nocache", "jwksauth-3issuers", "jwksauth-dpop", "jwksauth-dpop-nocache":
+		v, err := jwksauthVerifier(ctx, f, row)
 		if err != nil {
 			return nil, err
 		}

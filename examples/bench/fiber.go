@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	jwtware "github.com/gofiber/contrib/jwt"
 	"github.com/gofiber/fiber/v2"
@@ -42,14 +41,8 @@ func NewFiber(ctx context.Context, f *Fixture, row string) (*fiber.App, error) {
 			c.SetUserContext(core.WithPrincipal(c.UserContext(), p))
 			return c.Next()
 		}, ok)
-	case "jwksauth", "jwksauth-nocache", "jwksauth-dpop", "jwksauth-dpop-nocache":
-		v, err := newVerifier(ctx, f, !strings.HasSuffix(row, "-nocache"))
-		if err != nil {
-			return nil, err
-		}
-		app.Get(Path, fiberauth.RequireScopes(v, RequiredScope), ok)
-	case "jwksauth-3issuers":
-		v, err := newMultiVerifier(ctx, f)
+	case "jwksauth", "jwksauth-nocache", "jwksauth-3issuers", "jwksauth-dpop", "jwksauth-dpop-nocache":
+		v, err := jwksauthVerifier(ctx, f, row)
 		if err != nil {
 			return nil, err
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -31,24 +30,12 @@ func NewGin(ctx context.Context, f *Fixture, row string) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.GET(Path, func(c *gin.Context) {
-			p, err := h.check(c.GetHeader("Authorization"))
-			if err != nil {
-				c.AbortWithStatus(status(err))
-				return
-			}
+		r.GET(Path, ginCheck(h.check, func(c *gin.Context, p *core.Principal) {
 			c.Set(ginauth.PrincipalKey, p)
 			c.Request = c.Request.WithContext(core.WithPrincipal(c.Request.Context(), p))
-			c.Next()
-		}, ok)
-	case "jwksauth", "jwksauth-nocache", "jwksauth-dpop", "jwksauth-dpop-nocache":
-		v, err := newVerifier(ctx, f, !strings.HasSuffix(row, "-nocache"))
-		if err != nil {
-			return nil, err
-		}
-		r.GET(Path, ginauth.RequireScopes(v, RequiredScope), ok)
-	case "jwksauth-3issuers":
-		v, err := newMultiVerifier(ctx, f)
+		}), ok)
+	case "jwksauth", "jwksauth-nocache", "jwksauth-3issuers", "jwksauth-dpop", "jwksauth-dpop-nocache":
+		v, err := jwksauthVerifier(ctx, f, row)
 		if err != nil {
 			return nil, err
 		}
@@ -64,19 +51,26 @@ func NewGin(ctx context.Context, f *Fixture, row string) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.GET(Path, func(c *gin.Context) {
-			claims, err := g.verify(c.GetHeader("Authorization"))
-			if err != nil {
-				c.AbortWithStatus(status(err))
-				return
-			}
-			c.Set("claims", claims)
-			c.Next()
-		}, ok)
+		r.GET(Path, ginCheck(g.verify, func(c *gin.Context, claims *scopeClaims) { c.Set("claims", claims) }), ok)
 	default:
 		return nil, fmt.Errorf("bench: no Gin row %q", row)
 	}
 	return r, nil
+}
+
+// ginCheck is the Gin middleware of the hand-rolled rows: check answers
+// the Authorization header, a refusal is answered with its status, and
+// keep stores what check returned before the handler runs.
+func ginCheck[T any](check func(authorization string) (T, error), keep func(*gin.Context, T)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		v, err := check(c.GetHeader("Authorization"))
+		if err != nil {
+			c.AbortWithStatus(status(err))
+			return
+		}
+		keep(c, v)
+		c.Next()
+	}
 }
 
 // auth0Gin mounts auth0's net/http middleware in Gin the way its Gin

@@ -34,28 +34,25 @@ func hasScope(scope string) bool {
 	return false
 }
 
+// jwksauthVerifier is the verifier of the jwksauth rows: the one of
+// newMultiVerifier for "jwksauth-3issuers", else newVerifier's, without
+// its token cache for the rows named "-nocache".
+func jwksauthVerifier(ctx context.Context, f *Fixture, row string) (*core.Verifier, error) {
+	if row == "jwksauth-3issuers" {
+		return newMultiVerifier(ctx, f)
+	}
+	return newVerifier(ctx, f, !strings.HasSuffix(row, "-nocache"))
+}
+
 // newVerifier is jwksauth's verifier for the rows: the fixture's issuer
 // (JWKS found by discovery), its audience, keys loaded before it returns.
 // The verifier stops when ctx ends.
 func newVerifier(ctx context.Context, f *Fixture, cache bool) (*core.Verifier, error) {
-	opts := []core.Option{
-		core.WithIssuer(f.Issuer.URL),
-		core.WithAudiences(Audience),
-		core.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
-	}
+	opts := []core.Option{core.WithIssuer(f.Issuer.URL)}
 	if !cache {
 		opts = append(opts, core.WithoutTokenCache())
 	}
-	v, err := core.New(ctx, opts...)
-	if err != nil {
-		return nil, err
-	}
-	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := v.Ready(wait); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return startVerifier(ctx, opts...)
 }
 
 // newMultiVerifier is the row "jwksauth-3issuers": a Verifier of three
@@ -72,11 +69,17 @@ func newMultiVerifier(ctx context.Context, f *Fixture) (*core.Verifier, error) {
 		context.AfterFunc(ctx, other.Close)
 		issuers = append(issuers, core.Issuer{URL: other.URL})
 	}
-	v, err := core.New(ctx,
-		core.WithIssuers(append(issuers, core.Issuer{URL: f.Issuer.URL})...),
+	return startVerifier(ctx, core.WithIssuers(append(issuers, core.Issuer{URL: f.Issuer.URL})...))
+}
+
+// startVerifier is a verifier of opts that requires the fixture's audience
+// and logs nowhere, returned once its keys are loaded (within 10 s). It
+// stops when ctx ends.
+func startVerifier(ctx context.Context, opts ...core.Option) (*core.Verifier, error) {
+	v, err := core.New(ctx, append(opts,
 		core.WithAudiences(Audience),
 		core.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
-	)
+	)...)
 	if err != nil {
 		return nil, err
 	}

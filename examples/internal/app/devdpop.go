@@ -1,6 +1,8 @@
 package app
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -78,19 +80,13 @@ func enableDevDPoP(iss *authtest.Issuer, c Config) string {
 	return iss.URL + DevDPoPTokenPath
 }
 
-// isThumbprint reports whether s has the form of a base64url (unpadded)
-// SHA-256 digest: 43 characters of the base64url alphabet.
+// isThumbprint reports whether s is a SHA-256 digest in unpadded base64url,
+// as an RFC 7638 thumbprint is: 43 characters that decode, canonically, to
+// 32 bytes. It only spares the client a token that cannot work: core
+// refuses a cnf.jkt of any other form when the token is used.
 func isThumbprint(s string) bool {
-	if len(s) != 43 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
+	sum, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil && len(sum) == sha256.Size && len(s) == base64.RawURLEncoding.EncodedLen(sha256.Size)
 }
 
 // printDevDPoP tells how to get and use a DPoP-bound development token. A

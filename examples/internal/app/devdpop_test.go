@@ -195,6 +195,8 @@ func TestDevDPoPTokenEndpoint(t *testing.T) {
 		{"no thumbprint", url.Values{"scope": {app.ScopeRead}}, 400, "invalid_request"},
 		{"short thumbprint", url.Values{"dpop_jkt": {good[:42]}}, 400, "invalid_request"},
 		{"padded thumbprint", url.Values{"dpop_jkt": {good[:42] + "="}}, 400, "invalid_request"},
+		{"thumbprint with a newline", url.Values{"dpop_jkt": {good + "\n"}}, 400, "invalid_request"},
+		{"thumbprint not canonical", url.Values{"dpop_jkt": {good[:42] + "B"}}, 400, "invalid_request"}, // no SHA-256 encodes to it
 		{"unknown scope", url.Values{"dpop_jkt": {good}, "scope": {"openid"}}, 400, "invalid_scope"},
 	}
 	for _, tc := range tests {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/jwksauth/jwksauth/core"
@@ -45,56 +46,53 @@ const (
 // NewMetrics returns metrics with a fresh registry, which also holds the
 // Go runtime and process collectors.
 func NewMetrics() *Metrics {
-	m := &Metrics{
-		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "jwksauth_requests_total",
-			Help: "Requests to protected routes, by route, outcome (allowed or refused), reason (ok, or why it was refused) and status code.",
-		}, []string{"method", "route", "outcome", "reason", "code"}),
-		verifications: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "jwksauth_token_verifications_total",
-			Help: "Token verifications by result (valid or invalid) and reason (ok, or why the token was refused).",
-		}, []string{"result", "reason"}),
-		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "jwksauth_token_cache_hits_total",
-			Help: "Valid tokens answered from the verified-token cache, without signature verification.",
-		}),
-		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "jwksauth_jwks_refreshes_total",
-			Help: "JWKS fetches by trigger (scheduled, including the start-up load, or unknown_kid) and result (success or failure).",
-		}, []string{"trigger", "result"}),
-		refreshTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	f := factory{promauto.With(reg)}
+	return &Metrics{
+		reg: reg,
+		requests: f.counterVec("jwksauth_requests_total",
+			"Requests to protected routes, by route, outcome (allowed or refused), reason (ok, or why it was refused) and status code.",
+			"method", "route", "outcome", "reason", "code"),
+		verifications: f.counterVec("jwksauth_token_verifications_total",
+			"Token verifications by result (valid or invalid) and reason (ok, or why the token was refused).",
+			"result", "reason"),
+		cacheHits: f.counter("jwksauth_token_cache_hits_total",
+			"Valid tokens answered from the verified-token cache, without signature verification."),
+		refreshes: f.counterVec("jwksauth_jwks_refreshes_total",
+			"JWKS fetches by trigger (scheduled, including the start-up load, or unknown_kid) and result (success or failure).",
+			"trigger", "result"),
+		refreshTime: f.NewHistogram(prometheus.HistogramOpts{
 			Name:    "jwksauth_jwks_refresh_duration_seconds",
 			Help:    "Duration of JWKS fetches, successful or not.",
 			Buckets: prometheus.DefBuckets,
 		}),
-		keys: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "jwksauth_jwks_keys",
-			Help: "Usable keys in the last JWKS fetched successfully.",
-		}),
-		lastRefresh: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "jwksauth_jwks_last_success_timestamp_seconds",
-			Help: "Unix time of the last successful JWKS fetch (0: none yet).",
-		}),
-		skipped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "jwksauth_jwks_keys_skipped_total",
-			Help: "Keys of fetched JWK Sets that cannot be used (use enc, unknown kty, weak RSA, unsupported curve), per fetch.",
-		}),
-		unknownKID: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "jwksauth_unknown_kid_total",
-			Help: "Tokens whose kid is not among the usable keys.",
-		}),
-		cooldown: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "jwksauth_unknown_kid_cooldown_total",
-			Help: "Unknown-kid tokens answered at once, because a refresh already ran within the cooldown.",
-		}),
+		keys: f.gauge("jwksauth_jwks_keys",
+			"Usable keys in the last JWKS fetched successfully."),
+		lastRefresh: f.gauge("jwksauth_jwks_last_success_timestamp_seconds",
+			"Unix time of the last successful JWKS fetch (0: none yet)."),
+		skipped: f.counter("jwksauth_jwks_keys_skipped_total",
+			"Keys of fetched JWK Sets that cannot be used (use enc, unknown kty, weak RSA, unsupported curve), per fetch."),
+		unknownKID: f.counter("jwksauth_unknown_kid_total",
+			"Tokens whose kid is not among the usable keys."),
+		cooldown: f.counter("jwksauth_unknown_kid_cooldown_total",
+			"Unknown-kid tokens answered at once, because a refresh already ran within the cooldown."),
 	}
-	m.reg.MustRegister(
-		m.requests, m.verifications, m.cacheHits, m.refreshes, m.refreshTime, m.keys, m.lastRefresh,
-		m.skipped, m.unknownKID, m.cooldown,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-	return m
+}
+
+// factory makes the metrics of NewMetrics, each registered as it is made.
+type factory struct{ promauto.Factory }
+
+func (f factory) counter(name, help string) prometheus.Counter {
+	return f.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+}
+
+func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return f.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+func (f factory) gauge(name, help string) prometheus.Gauge {
+	return f.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
 }
 
 // Registry returns the registry the metrics are in, to add an app's own.

@@ -91,6 +91,21 @@ func (r Route) Serve(p *core.Principal, id string) Reply {
 	return r.reply(p, id)
 }
 
+// Guards returns what route rt puts before its handler, in the order they
+// run, made with the framework's adapter: authenticate (its Middleware)
+// unless the route is public, then require (its Require) of the route's
+// scopes if it names any. H is the framework's handler type.
+func Guards[H any](v *core.Verifier, rt Route, authenticate func() H, require func(*core.Requirement) H) []H {
+	var guards []H
+	if !rt.Public {
+		guards = append(guards, authenticate())
+	}
+	if len(rt.Scopes) > 0 {
+		guards = append(guards, require(v.RequireScopes(rt.Scopes...)))
+	}
+	return guards
+}
+
 // NotFound is the answer to a path no route serves.
 func NotFound() Reply { return errorReply(http.StatusNotFound, "not_found", "no such route") }
 

@@ -70,13 +70,9 @@ func NewEcho(s app.Service) *echo.Echo {
 			s.Refused(rt, err)
 			return echoauth.WriteError(c, err)
 		})
-		var chain []echo.MiddlewareFunc
-		if !rt.Public {
-			chain = append(chain, echoauth.Middleware(v, onError))
-		}
-		if len(rt.Scopes) > 0 {
-			chain = append(chain, echoauth.Require(v, v.RequireScopes(rt.Scopes...), onError))
-		}
+		chain := app.Guards(v, rt,
+			func() echo.MiddlewareFunc { return echoauth.Middleware(v, onError) },
+			func(r *core.Requirement) echo.MiddlewareFunc { return echoauth.Require(v, r, onError) })
 		e.Add(rt.Method, rt.Path, func(c echo.Context) error {
 			p, _ := echoauth.Principal(c)
 			return writeEcho(c, s.Serve(rt, p, c.Param(app.ParamID)))

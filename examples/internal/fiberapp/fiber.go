@@ -59,13 +59,9 @@ func NewFiber(s app.Service) *fiber.App {
 			s.Refused(rt, err)
 			return fiberauth.WriteError(c, err)
 		})
-		var chain []fiber.Handler
-		if !rt.Public {
-			chain = append(chain, fiberauth.Middleware(v, onError))
-		}
-		if len(rt.Scopes) > 0 {
-			chain = append(chain, fiberauth.Require(v, v.RequireScopes(rt.Scopes...), onError))
-		}
+		chain := app.Guards(v, rt,
+			func() fiber.Handler { return fiberauth.Middleware(v, onError) },
+			func(r *core.Requirement) fiber.Handler { return fiberauth.Require(v, r, onError) })
 		chain = append(chain, func(c *fiber.Ctx) error {
 			// The principal lives in c.Locals: use it before returning.
 			p, _ := fiberauth.Principal(c)

@@ -42,13 +42,9 @@ func NewGin(s app.Service) http.Handler {
 			s.Refused(rt, err)
 			ginauth.WriteError(c, err)
 		})
-		var chain []gin.HandlerFunc
-		if !rt.Public {
-			chain = append(chain, ginauth.Middleware(v, onError))
-		}
-		if len(rt.Scopes) > 0 {
-			chain = append(chain, ginauth.Require(v, v.RequireScopes(rt.Scopes...), onError))
-		}
+		chain := app.Guards(v, rt,
+			func() gin.HandlerFunc { return ginauth.Middleware(v, onError) },
+			func(r *core.Requirement) gin.HandlerFunc { return ginauth.Require(v, r, onError) })
 		chain = append(chain, func(c *gin.Context) {
 			p, _ := ginauth.Principal(c)
 			writeGin(c, s.Serve(rt, p, c.Param(app.ParamID)))
