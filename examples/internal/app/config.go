@@ -124,21 +124,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.JWKSURL != "" && c.Issuer == "" {
 		return Config{}, &ConfigError{EnvIssuer, "required when JWKS_URL is set, because every token's iss must be checked"}
 	}
-	for _, u := range []struct{ name, value string }{
-		{EnvIssuer, c.Issuer},
-		{EnvJWKSURL, c.JWKSURL},
-		{EnvAuthorizationURL, c.AuthorizationURL},
-		{EnvTokenURL, c.TokenURL},
-	} {
-		if u.value == "" {
-			continue
-		}
-		if err := checkURL(u.value); err != nil {
-			return Config{}, &ConfigError{u.name, err.Error()}
-		}
-	}
-	if strings.ContainsAny(c.Issuer, "?#") {
-		return Config{}, &ConfigError{EnvIssuer, "an issuer has no query or fragment (OpenID Connect Discovery §3)"}
+	if err := c.checkURLs(); err != nil {
+		return Config{}, err
 	}
 	if err := checkResourceURL(c.ResourceURL); err != nil {
 		return Config{}, &ConfigError{EnvResourceURL, err.Error()}
@@ -153,14 +140,45 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.ClientIDs, err = list(getenv, EnvClientIDs, ""); err != nil {
 		return Config{}, err
 	}
-	switch get(EnvDPoP) {
-	case "", DPoPAllowed:
-	case DPoPRequired:
-		c.DPoPRequired = true
-	default:
-		return Config{}, &ConfigError{EnvDPoP, fmt.Sprintf("%q is neither %q nor %q", get(EnvDPoP), DPoPAllowed, DPoPRequired)}
+	if c.DPoPRequired, err = dpopRequired(get(EnvDPoP)); err != nil {
+		return Config{}, err
 	}
 	return c, nil
+}
+
+// checkURLs checks the URL variables that are set: ISSUER (the first of a
+// list; splitIssuers has checked the others), JWKS_URL, AUTHORIZATION_URL
+// and TOKEN_URL.
+func (c Config) checkURLs() error {
+	for _, u := range []struct{ name, value string }{
+		{EnvIssuer, c.Issuer},
+		{EnvJWKSURL, c.JWKSURL},
+		{EnvAuthorizationURL, c.AuthorizationURL},
+		{EnvTokenURL, c.TokenURL},
+	} {
+		if u.value == "" {
+			continue
+		}
+		if err := checkURL(u.value); err != nil {
+			return &ConfigError{u.name, err.Error()}
+		}
+	}
+	if strings.ContainsAny(c.Issuer, "?#") {
+		return &ConfigError{EnvIssuer, "an issuer has no query or fragment (OpenID Connect Discovery §3)"}
+	}
+	return nil
+}
+
+// dpopRequired reads DPOP: "" or "allowed" accepts bearer and DPoP-bound
+// tokens, "required" only DPoP-bound ones (docs/dpop.md).
+func dpopRequired(v string) (bool, error) {
+	switch v {
+	case "", DPoPAllowed:
+		return false, nil
+	case DPoPRequired:
+		return true, nil
+	}
+	return false, &ConfigError{EnvDPoP, fmt.Sprintf("%q is neither %q nor %q", v, DPoPAllowed, DPoPRequired)}
 }
 
 // Options returns the core options for a provider (not development) configuration.
