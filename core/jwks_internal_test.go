@@ -6,7 +6,8 @@ import (
 )
 
 // The options and their defaults reach the key cache's refresh schedule
-// (docs/operations.md and the options' docs give the numbers).
+// (docs/operations.md, "How keys are loaded and refreshed", gives the
+// numbers).
 
 // TestRefreshSchedule checks the wait after a fetch and after a failure,
 // from the defaults and from options.
