@@ -3,6 +3,5 @@ package core
 // Defaults and limits the external tests reason about, unexported in the
 // package (tests only).
 const (
-	DefaultLeeway        = defaultLeeway
 	MaxTokenCacheEntries = maxTokenCacheEntries
 )
