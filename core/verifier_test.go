@@ -577,36 +577,6 @@ func TestTokenCacheDropsRemovedKeys(t *testing.T) {
 	}
 }
 
-func TestTokenCacheBoundAndConcurrency(t *testing.T) {
-	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
-	// 32 shards: a bound of 64 entries keeps at most 2 per shard.
-	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience), core.WithTokenCache(64, 1<<20))
-	toks := make([]string, 300)
-	for i := range toks {
-		toks[i] = iss.MustMint(t, authtest.Claims{"jti": fmt.Sprint(i)})
-	}
-	var wg sync.WaitGroup
-	var failures atomic.Int64
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range toks {
-				if _, err := v.Verify(context.Background(), toks[(i+w*7)%len(toks)]); err != nil {
-					failures.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if failures.Load() != 0 {
-		t.Fatalf("%d valid tokens refused under concurrency", failures.Load())
-	}
-	if n := core.TokenCacheLen(v); n > 64 || n == 0 {
-		t.Fatalf("cache holds %d entries, want 1..64", n)
-	}
-}
-
 func TestNilVerifierAndRequirementFailClosed(t *testing.T) {
 	var v *core.Verifier
 	r, _ := http.NewRequest(http.MethodGet, "/", nil)
