@@ -170,7 +170,7 @@ func TestRefusalsStayCheap(t *testing.T) {
 			}
 		}
 	}
-	validBytes := hcBytesPerOp(verify(t, valid, nil), 50)
+	validBytes := bytesPerOp(verify(t, valid, nil), 50)
 	tests := []struct {
 		name      string
 		rows      []refusal
@@ -191,7 +191,7 @@ func TestRefusalsStayCheap(t *testing.T) {
 						t.Errorf("refusing costs %.0f allocations, want at most %.0f", allocs, tt.maxAllocs)
 					}
 					if tt.bytes {
-						if n := hcBytesPerOp(verify(t, r.tok, r.want), 50); n > validBytes {
+						if n := bytesPerOp(verify(t, r.tok, r.want), 50); n > validBytes {
 							t.Errorf("refusing allocates %.0f bytes; verifying a valid token of the same size, %.0f", n, validBytes)
 						}
 					}
