@@ -13,7 +13,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -49,8 +48,6 @@ const (
 	maxHeaderParams = 32
 	defaultLeeway   = 30 * time.Second
 )
-
-var fzB64 = base64.RawURLEncoding
 
 // sentinels are every sentinel a Verifier may report.
 var sentinels = []error{
@@ -419,8 +416,8 @@ func FuzzVerify(f *testing.F) {
 		f.Add(signingInput(tok) + ".")
 		f.Add(strings.ReplaceAll(tok, ".", ".."))
 	}
-	h := fzB64.EncodeToString([]byte(`{"alg":"none"}`))
-	p := fzB64.EncodeToString([]byte(`{"exp":9999999999}`))
+	h := b64.EncodeToString([]byte(`{"alg":"none"}`))
+	p := b64.EncodeToString([]byte(`{"exp":9999999999}`))
 	for _, s := range []string{"", ".", "..", "...", h + "." + p + ".", h + "." + p, "a.b.c", "e30.e30.e30",
 		strings.Repeat(".", 4096), "eyJhbGciOiJSUzI1NiJ9.e30.AAAA", "eyJhbGciOiJSUzI1NiJ9==.e30.AAAA"} {
 		f.Add(s)
@@ -459,9 +456,9 @@ func FuzzVerifySegments(f *testing.F) {
 	key := fx.iss.SigningKey()
 	orig := fx.valid[0]
 	parts := strings.Split(orig, ".")
-	oh, _ := fzB64.DecodeString(parts[0])
-	op, _ := fzB64.DecodeString(parts[1])
-	osig, _ := fzB64.DecodeString(parts[2])
+	oh, _ := b64.DecodeString(parts[0])
+	op, _ := b64.DecodeString(parts[1])
+	osig, _ := b64.DecodeString(parts[2])
 	for m := range uint8(4) {
 		f.Add(oh, op, osig, m)
 	}
@@ -507,14 +504,14 @@ func FuzzVerifySegments(f *testing.F) {
 		var tok string
 		switch mode % 4 {
 		case 0:
-			tok = fzB64.EncodeToString(header) + "." + fzB64.EncodeToString(payload) + "." + parts[2]
+			tok = b64.EncodeToString(header) + "." + b64.EncodeToString(payload) + "." + parts[2]
 		case 1:
 			var err error
 			if tok, err = key.Sign(key.Alg, header, payload); err != nil {
 				t.Fatalf("sign: %v", err)
 			}
 		case 2:
-			tok = parts[0] + "." + parts[1] + "." + fzB64.EncodeToString(sig)
+			tok = parts[0] + "." + parts[1] + "." + b64.EncodeToString(sig)
 		case 3:
 			tok = string(header) + "." + string(payload) + "." + string(sig)
 		}
@@ -814,9 +811,9 @@ func FuzzParseJWKS(f *testing.F) {
 		`{"keys":[],"keys":[]}`, `{"Keys":[]}`, `{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}`,
 		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA"}]}`, `{"keys":[{"kty":"OKP","crv":"X25519","x":"` + strings.Repeat("A", 43) + `"}]}`,
 		`{"keys":[{"kty":"EC","crv":"P-256K","x":"AA","y":"AA"}]}`, `{"keys":[{"kty":"RSA","kty":"EC"}]}`,
-		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + fzB64.EncodeToString(fzHex(f, smallOrderEd[0].hex)) + `"}]}`,
-		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + fzB64.EncodeToString(fzHex(f, nonCanonicalEd[2].hex)) + `"}]}`,
-		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + fzB64.EncodeToString(fzHex(f, smallOrderEd[4].hex)) + `"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + b64.EncodeToString(decodeHex(f, smallOrderEd[0].hex)) + `"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + b64.EncodeToString(decodeHex(f, nonCanonicalEd[2].hex)) + `"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + b64.EncodeToString(decodeHex(f, smallOrderEd[4].hex)) + `"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -872,14 +869,6 @@ func checkLoadedKey(t *testing.T, key *jwks.Key) {
 	default:
 		t.Fatalf("key of type %T loaded", pub)
 	}
-}
-
-func fzHex(f *testing.F, s string) []byte {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		f.Fatal(err)
-	}
-	return b
 }
 
 // weakEd25519 is the reference for the Ed25519 key check, written from the

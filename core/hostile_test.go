@@ -207,8 +207,6 @@ func jsonString(s string) string {
 	return string(b)
 }
 
-var hcB64 = fzB64
-
 // obj joins members into a JSON object's text (duplicates and escapes kept as written).
 func obj(members ...string) string { return "{" + strings.Join(members, ",") + "}" }
 
@@ -246,7 +244,7 @@ func (e *hostileEnv) good(extra ...string) string {
 }
 
 func join(header, payload string, sig []byte) string {
-	return hcB64.EncodeToString([]byte(header)) + "." + hcB64.EncodeToString([]byte(payload)) + "." + hcB64.EncodeToString(sig)
+	return b64.EncodeToString([]byte(header)) + "." + b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(sig)
 }
 
 func segments(tok string) (h, p, s string) {
@@ -256,7 +254,7 @@ func segments(tok string) (h, p, s string) {
 
 func sigBytes(t *testing.T, tok string) []byte {
 	_, _, s := segments(tok)
-	b, err := hcB64.DecodeString(s)
+	b, err := b64.DecodeString(s)
 	if err != nil {
 		t.Fatalf("signature: %v", err)
 	}
@@ -265,10 +263,10 @@ func sigBytes(t *testing.T, tok string) []byte {
 
 func hmacToken(alg string, secret []byte, header, payload string) string {
 	h := map[string]func() hash.Hash{"HS256": sha256.New, "HS384": sha512.New384, "HS512": sha512.New}[alg]
-	input := hcB64.EncodeToString([]byte(header)) + "." + hcB64.EncodeToString([]byte(payload))
+	input := b64.EncodeToString([]byte(header)) + "." + b64.EncodeToString([]byte(payload))
 	m := hmac.New(h, secret)
 	m.Write([]byte(input))
-	return input + "." + hcB64.EncodeToString(m.Sum(nil))
+	return input + "." + b64.EncodeToString(m.Sum(nil))
 }
 
 // nonCanonical changes the unused low bits of a base64url segment's last
@@ -282,8 +280,8 @@ func nonCanonical(t *testing.T, seg string) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	i := strings.IndexByte(alphabet, seg[len(seg)-1])
 	out := seg[:len(seg)-1] + string(alphabet[i|1])
-	lenient, err := hcB64.DecodeString(out)
-	orig, _ := hcB64.DecodeString(seg)
+	lenient, err := b64.DecodeString(out)
+	orig, _ := b64.DecodeString(seg)
 	if err != nil || string(lenient) != string(orig) || out == seg {
 		t.Fatalf("could not build a non-canonical twin of %q", seg)
 	}
@@ -381,7 +379,7 @@ func (e *hostileEnv) tokenCases(t *testing.T) []tokenCase {
 	var ncHeader string
 	for pad := 0; ; pad++ {
 		h := hdr("RS256", rsaKID, `"p":"`+strings.Repeat("x", pad)+`"`)
-		if l := len(hcB64.EncodeToString([]byte(h))); l%4 == 2 || l%4 == 3 {
+		if l := len(b64.EncodeToString([]byte(h))); l%4 == 2 || l%4 == 3 {
 			ncHeader = h
 			break
 		}
@@ -441,30 +439,30 @@ func (e *hostileEnv) tokenCases(t *testing.T) []tokenCase {
 		// Signatures.
 		{name: "ES256 r=s=0 (CVE-2022-21449)", tok: join(hdr("ES256", ecKID), std, make([]byte, 64)), want: core.ErrSignatureInvalid},
 		{name: "ES256 r=s=n (curve order)", tok: join(hdr("ES256", ecKID), std, nn), want: core.ErrSignatureInvalid},
-		{name: "ES256 r=0, genuine s", tok: ecInput + "." + hcB64.EncodeToString(rZero), want: core.ErrSignatureInvalid},
+		{name: "ES256 r=0, genuine s", tok: ecInput + "." + b64.EncodeToString(rZero), want: core.ErrSignatureInvalid},
 		{name: "ES384 r=s=0", tok: join(hdr("ES384", ec384KID), std, make([]byte, 96)), want: core.ErrSignatureInvalid},
 		{name: "EdDSA all-zero signature", tok: join(hdr("EdDSA", edKID), std, make([]byte, 64)), want: core.ErrSignatureInvalid},
 		{name: "RS256 all-zero signature", tok: join(hdr("RS256", rsaKID), std, make([]byte, 256)), want: core.ErrSignatureInvalid},
-		{name: "RS256 signature truncated by one byte", tok: signingInput(valid) + "." + hcB64.EncodeToString(rsaSig[:255]), want: core.ErrSignatureInvalid},
-		{name: "RS256 signature extended by one byte", tok: signingInput(valid) + "." + hcB64.EncodeToString(append(slices.Clone(rsaSig), 0)), want: core.ErrSignatureInvalid},
-		{name: "ES256 signature extended to 65 bytes", tok: ecInput + "." + hcB64.EncodeToString(append(slices.Clone(ecSig), 1)), want: core.ErrSignatureInvalid},
+		{name: "RS256 signature truncated by one byte", tok: signingInput(valid) + "." + b64.EncodeToString(rsaSig[:255]), want: core.ErrSignatureInvalid},
+		{name: "RS256 signature extended by one byte", tok: signingInput(valid) + "." + b64.EncodeToString(append(slices.Clone(rsaSig), 0)), want: core.ErrSignatureInvalid},
+		{name: "ES256 signature extended to 65 bytes", tok: ecInput + "." + b64.EncodeToString(append(slices.Clone(ecSig), 1)), want: core.ErrSignatureInvalid},
 		{name: "empty signature segment", tok: signingInput(valid) + ".", want: core.ErrTokenMalformed},
 		{name: "signature moved from another genuine token", tok: signingInput(e.good(`"scope":"admin"`)) + "." + vs, want: core.ErrSignatureInvalid},
 		{name: "signed by the attacker's key under the issuer's kid", tok: forgedBy(e.evilRSA, "RS256", rsaKID, std), want: core.ErrSignatureInvalid},
-		{name: "ES256 high-s twin of a genuine signature (malleable, same claims)", tok: ecInput + "." + hcB64.EncodeToString(highS), want: nil},
-		{name: "ES256 s=0, genuine r", tok: ecInput + "." + hcB64.EncodeToString(withS(ecSig, 32, make([]byte, 32))), want: core.ErrSignatureInvalid},
-		{name: "ES256 r=n, genuine s", tok: ecInput + "." + hcB64.EncodeToString(withR(ecSig, 32, n256b)), want: core.ErrSignatureInvalid},
-		{name: "ES256 s=n, genuine r", tok: ecInput + "." + hcB64.EncodeToString(withS(ecSig, 32, n256b)), want: core.ErrSignatureInvalid},
-		{name: "ES256 r=2^256-1, genuine s", tok: ecInput + "." + hcB64.EncodeToString(withR(ecSig, 32, bytes32FF())), want: core.ErrSignatureInvalid},
-		{name: "ES256 s=2^256-1, genuine r", tok: ecInput + "." + hcB64.EncodeToString(withS(ecSig, 32, bytes32FF())), want: core.ErrSignatureInvalid},
-		{name: "ES384 r=n, genuine s", tok: ec384Input + "." + hcB64.EncodeToString(withR(ec384Sig, 48, n384b)), want: core.ErrSignatureInvalid},
-		{name: "ES384 s=0, genuine r", tok: ec384Input + "." + hcB64.EncodeToString(withS(ec384Sig, 48, make([]byte, 48))), want: core.ErrSignatureInvalid},
+		{name: "ES256 high-s twin of a genuine signature (malleable, same claims)", tok: ecInput + "." + b64.EncodeToString(highS), want: nil},
+		{name: "ES256 s=0, genuine r", tok: ecInput + "." + b64.EncodeToString(withS(ecSig, 32, make([]byte, 32))), want: core.ErrSignatureInvalid},
+		{name: "ES256 r=n, genuine s", tok: ecInput + "." + b64.EncodeToString(withR(ecSig, 32, n256b)), want: core.ErrSignatureInvalid},
+		{name: "ES256 s=n, genuine r", tok: ecInput + "." + b64.EncodeToString(withS(ecSig, 32, n256b)), want: core.ErrSignatureInvalid},
+		{name: "ES256 r=2^256-1, genuine s", tok: ecInput + "." + b64.EncodeToString(withR(ecSig, 32, bytes32FF())), want: core.ErrSignatureInvalid},
+		{name: "ES256 s=2^256-1, genuine r", tok: ecInput + "." + b64.EncodeToString(withS(ecSig, 32, bytes32FF())), want: core.ErrSignatureInvalid},
+		{name: "ES384 r=n, genuine s", tok: ec384Input + "." + b64.EncodeToString(withR(ec384Sig, 48, n384b)), want: core.ErrSignatureInvalid},
+		{name: "ES384 s=0, genuine r", tok: ec384Input + "." + b64.EncodeToString(withS(ec384Sig, 48, make([]byte, 48))), want: core.ErrSignatureInvalid},
 		{name: "ES512 genuine", tok: ec521Valid, want: nil},
-		{name: "ES512 r+n (same r modulo n), genuine s", tok: ec521Input + "." + hcB64.EncodeToString(withR(ec521Sig, 66, plusN521(ec521Sig[:66]))), want: core.ErrSignatureInvalid},
-		{name: "ES512 s+n (same s modulo n), genuine r", tok: ec521Input + "." + hcB64.EncodeToString(withS(ec521Sig, 66, plusN521(ec521Sig[66:]))), want: core.ErrSignatureInvalid},
-		{name: "EdDSA S+L (same S modulo L), genuine R", tok: edInput + "." + hcB64.EncodeToString(edAddL(edSig, 1)), want: core.ErrSignatureInvalid},
-		{name: "EdDSA S+2L, genuine R", tok: edInput + "." + hcB64.EncodeToString(edAddL(edSig, 2)), want: core.ErrSignatureInvalid},
-		{name: "EdDSA S=L, genuine R", tok: edInput + "." + hcB64.EncodeToString(edSisL), want: core.ErrSignatureInvalid},
+		{name: "ES512 r+n (same r modulo n), genuine s", tok: ec521Input + "." + b64.EncodeToString(withR(ec521Sig, 66, plusN521(ec521Sig[:66]))), want: core.ErrSignatureInvalid},
+		{name: "ES512 s+n (same s modulo n), genuine r", tok: ec521Input + "." + b64.EncodeToString(withS(ec521Sig, 66, plusN521(ec521Sig[66:]))), want: core.ErrSignatureInvalid},
+		{name: "EdDSA S+L (same S modulo L), genuine R", tok: edInput + "." + b64.EncodeToString(edAddL(edSig, 1)), want: core.ErrSignatureInvalid},
+		{name: "EdDSA S+2L, genuine R", tok: edInput + "." + b64.EncodeToString(edAddL(edSig, 2)), want: core.ErrSignatureInvalid},
+		{name: "EdDSA S=L, genuine R", tok: edInput + "." + b64.EncodeToString(edSisL), want: core.ErrSignatureInvalid},
 		{name: "EdDSA R = identity, S = 0 under a genuine key", tok: join(hdr("EdDSA", edKID), std, identitySig()), want: core.ErrSignatureInvalid},
 
 		// A signature failure is never masked by a claims failure (CVE-2024-51744).
@@ -659,7 +657,7 @@ func selfSignedCert(t *testing.T, k *authtest.Key) string {
 	if err != nil {
 		t.Fatalf("certificate: %v", err)
 	}
-	return hcB64.EncodeToString(der)
+	return b64.EncodeToString(der)
 }
 
 // serve answers one request the way every adapter must: the verifier's
@@ -903,14 +901,14 @@ func TestHostileRequests(t *testing.T) {
 // unknown header parameter and a custom claim.
 func (e *hostileEnv) exactToken(t *testing.T, n int) string {
 	t.Helper()
-	sigLen := len(hcB64.EncodeToString(make([]byte, 256))) // RS256, 2048-bit key
+	sigLen := len(b64.EncodeToString(make([]byte, 256))) // RS256, 2048-bit key
 	for hp := 0; hp < 4; hp++ {
 		h := hdr("RS256", e.rsa.ID, `"p":"`+strings.Repeat("h", hp)+`"`)
-		hl := len(hcB64.EncodeToString([]byte(h)))
+		hl := len(b64.EncodeToString([]byte(h)))
 		base := len(e.std(`"pad":""`))
 		for pad := max(0, (n-hl-sigLen-2)*3/4-base-8); pad < (n-hl-sigLen-2)*3/4-base+8; pad++ {
 			p := e.std(`"pad":"` + strings.Repeat("x", pad) + `"`)
-			if hl+1+len(hcB64.EncodeToString([]byte(p)))+1+sigLen == n {
+			if hl+1+len(b64.EncodeToString([]byte(p)))+1+sigLen == n {
 				tok := e.signed(h, p)
 				if len(tok) != n {
 					t.Fatalf("built %d bytes, want %d", len(tok), n)
@@ -1115,7 +1113,7 @@ func TestHostileIdentityKeyForgery(t *testing.T) {
 	msg := make([]byte, 100)
 	for _, k := range keys {
 		t.Run(k.name, func(t *testing.T) {
-			pub := ed25519.PublicKey(jkHex(t, k.hex))
+			pub := ed25519.PublicKey(decodeHex(t, k.hex))
 			for range 8 {
 				if _, err := rand.Read(msg); err != nil {
 					t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha512"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -278,7 +277,6 @@ func TestKeyfuncBindsTheAlgToTheKeyFamily(t *testing.T) {
 
 	hdr, _ := json.Marshal(map[string]any{"alg": "ES384", "kid": key.ID, "typ": "JWT"})
 	payload, _ := json.Marshal(iss.DefaultClaims())
-	b64 := base64.RawURLEncoding
 	input := b64.EncodeToString(hdr) + "." + b64.EncodeToString(payload)
 	digest := sha512.Sum384([]byte(input))
 	r, s, err := ecdsa.Sign(rand.Reader, key.Signer.(*ecdsa.PrivateKey), digest[:])

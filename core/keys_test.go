@@ -5,8 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -20,8 +18,6 @@ import (
 	"github.com/jwksauth/jwksauth/core/authtest"
 	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
-
-var jkB64 = base64.RawURLEncoding
 
 // jwkOf returns k's public JWK under kid, changed by edit.
 func jwkOf(t *testing.T, k *authtest.Key, kid string, edit func(m map[string]any)) json.RawMessage {
@@ -53,7 +49,7 @@ func randomB64(t *testing.T, n int) string {
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
 	}
-	return jkB64.EncodeToString(b)
+	return b64.EncodeToString(b)
 }
 
 // TestUnusableKeysSkipped publishes, next to good keys of every supported
@@ -96,12 +92,12 @@ func TestUnusableKeysSkipped(t *testing.T) {
 		{name: "no kty", jwk: jwkOf(t, rsaKey, "bad-no-kty", func(m map[string]any) { delete(m, "kty") }), reason: jwks.ErrKeyType},
 		{name: "oct (HMAC secret)", jwk: json.RawMessage(`{"kty":"oct","kid":"bad-oct","alg":"HS256","k":"` + randomB64(t, 32) + `"}`), reason: jwks.ErrKeyType},
 		{name: "RSA 1024", jwk: jwkOf(t, small, "bad-rsa-1024", nil), reason: jwks.ErrKeyTooSmall, signer: small, alg: "RS256"},
-		{name: "RSA over 8192 bits", jwk: json.RawMessage(`{"kty":"RSA","kid":"bad-rsa-huge","n":"` + jkB64.EncodeToString(huge.Bytes()) + `","e":"AQAB"}`), reason: jwks.ErrKeyTooLarge},
+		{name: "RSA over 8192 bits", jwk: json.RawMessage(`{"kty":"RSA","kid":"bad-rsa-huge","n":"` + b64.EncodeToString(huge.Bytes()) + `","e":"AQAB"}`), reason: jwks.ErrKeyTooLarge},
 		{name: "RSA even exponent", jwk: jwkOf(t, rsaKey, "bad-e-even", func(m map[string]any) { m["e"] = "AAEAAg" }), reason: jwks.ErrKeyExponent},
-		{name: "RSA exponent over 32 bits", jwk: jwkOf(t, rsaKey, "bad-e-long", func(m map[string]any) { m["e"] = jkB64.EncodeToString([]byte{1, 0, 0, 0, 0, 0, 1, 0, 1}) }), reason: jwks.ErrKeyExponent},
+		{name: "RSA exponent over 32 bits", jwk: jwkOf(t, rsaKey, "bad-e-long", func(m map[string]any) { m["e"] = b64.EncodeToString([]byte{1, 0, 0, 0, 0, 0, 1, 0, 1}) }), reason: jwks.ErrKeyExponent},
 		{name: "RSA exponent 1", jwk: jwkOf(t, rsaKey, "bad-e-one", func(m map[string]any) { m["e"] = "AQ" })},
 		{name: "secp256k1", jwk: json.RawMessage(`{"kty":"EC","kid":"bad-secp256k1","crv":"secp256k1","x":"` + randomB64(t, 32) + `","y":"` + randomB64(t, 32) + `"}`), reason: jwks.ErrKeyType},
-		{name: "X25519", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-x25519","crv":"X25519","x":"` + jkB64.EncodeToString(x25519.PublicKey().Bytes()) + `"}`), reason: jwks.ErrKeyType},
+		{name: "X25519", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-x25519","crv":"X25519","x":"` + b64.EncodeToString(x25519.PublicKey().Bytes()) + `"}`), reason: jwks.ErrKeyType},
 		{name: "Ed448", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-ed448","crv":"Ed448","x":"` + randomB64(t, 57) + `"}`), reason: jwks.ErrKeyType},
 		{name: "EC point off the curve", jwk: jwkOf(t, ecKey, "bad-off-curve", func(m map[string]any) { m["y"] = randomB64(t, 32) })},
 		{name: "Ed25519 of the wrong length", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-ed-len","crv":"Ed25519","x":"` + randomB64(t, 31) + `"}`)},
@@ -122,10 +118,10 @@ func TestUnusableKeysSkipped(t *testing.T) {
 		{name: "EC x equal to the field prime", jwk: ecJWK("bad-ec-x-p", "P-256", elliptic.P256().Params().P.FillBytes(make([]byte, 32)), ecPub.Y.FillBytes(make([]byte, 32))), reason: jwks.ErrKeyOffCurve},
 		{name: "P-521 point off the curve", jwk: ecJWK("bad-ec521-off", "P-521", p521.X.FillBytes(make([]byte, 66)), new(big.Int).Xor(p521.Y, big.NewInt(1)).FillBytes(make([]byte, 66))), reason: jwks.ErrKeyOffCurve},
 		{name: "EC x one octet short (leading zero dropped)", jwk: jwkOf(t, shortX, "bad-ec-short-x", func(m map[string]any) {
-			m["x"] = jkB64.EncodeToString(shortX.Signer.Public().(*ecdsa.PublicKey).X.Bytes())
+			m["x"] = b64.EncodeToString(shortX.Signer.Public().(*ecdsa.PublicKey).X.Bytes())
 		}), reason: jwks.ErrKeyEncoding, signer: shortX, alg: "ES256"},
 		{name: "EC y with a leading zero octet added", jwk: jwkOf(t, ecKey, "bad-ec-long-y", func(m map[string]any) {
-			m["y"] = jkB64.EncodeToString(append([]byte{0}, ecPub.Y.FillBytes(make([]byte, 32))...))
+			m["y"] = b64.EncodeToString(append([]byte{0}, ecPub.Y.FillBytes(make([]byte, 32))...))
 		}), reason: jwks.ErrKeyEncoding, signer: ecKey, alg: "ES256"},
 		{name: "P-256 coordinates in P-384 size", jwk: ecJWK("bad-ec-wide", "P-256", ecPub.X.FillBytes(make([]byte, 48)), ecPub.Y.FillBytes(make([]byte, 48))), reason: jwks.ErrKeyEncoding},
 		{name: "Ed25519 y of no point", jwk: edJWK(t, "bad-ed-no-point", "0200000000000000000000000000000000000000000000000000000000000000"), reason: jwks.ErrKeyOffCurve},
@@ -295,24 +291,15 @@ var nonCanonicalEd = []struct{ name, hex string }{
 	{"y = 2^255-1", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"},
 }
 
-func jkHex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // edJWK is an Ed25519 JWK whose x is the hex-encoded point.
 func edJWK(t *testing.T, kid, point string) json.RawMessage {
 	t.Helper()
-	return json.RawMessage(`{"kty":"OKP","crv":"Ed25519","use":"sig","alg":"EdDSA","kid":"` + kid + `","x":"` + jkB64.EncodeToString(jkHex(t, point)) + `"}`)
+	return json.RawMessage(`{"kty":"OKP","crv":"Ed25519","use":"sig","alg":"EdDSA","kid":"` + kid + `","x":"` + b64.EncodeToString(decodeHex(t, point)) + `"}`)
 }
 
 // ecJWK is an EC JWK with the coordinates exactly as given.
 func ecJWK(kid, crv string, x, y []byte) json.RawMessage {
-	return json.RawMessage(`{"kty":"EC","crv":"` + crv + `","use":"sig","kid":"` + kid + `","x":"` + jkB64.EncodeToString(x) + `","y":"` + jkB64.EncodeToString(y) + `"}`)
+	return json.RawMessage(`{"kty":"EC","crv":"` + crv + `","use":"sig","kid":"` + kid + `","x":"` + b64.EncodeToString(x) + `","y":"` + b64.EncodeToString(y) + `"}`)
 }
 
 // ecKeyWithShortX generates P-256 keys until one has an x coordinate
