@@ -70,48 +70,27 @@ type fixture struct {
 	valid []string // valid tokens, by construction
 }
 
-type fzTB interface {
-	authtest.TB
-	Cleanup(func())
-}
-
-func fzVerifier(t fzTB, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
+// fixedClockVerifier is a verifier of iss for the default audience, on the
+// fixed clock, without logs, then opts.
+func fixedClockVerifier(t testing.TB, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	all := append([]core.Option{
-		core.WithIssuer(iss.URL),
+	return newVerifier(t, iss, append([]core.Option{
 		core.WithAudiences(authtest.DefaultAudience),
 		core.WithClock(func() time.Time { return fixedNow }),
 		core.WithLogger(slog.New(slog.DiscardHandler)),
-	}, opts...)
-	v, err := core.New(ctx, all...)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = v.Close() })
-	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer rcancel()
-	if err := v.Ready(rctx); err != nil {
-		t.Fatalf("Ready: %v", err)
-	}
-	return v
+	}, opts...)...)
 }
 
 // newFixture starts an issuer signing with algs[0] that also publishes a
 // key for each further algorithm, and mints one valid token per key.
-func newFixture(t fzTB, algs []string, opts ...core.Option) *fixture {
+func newFixture(t testing.TB, algs []string, opts ...core.Option) *fixture {
 	t.Helper()
 	iss := authtest.MustIssuer(t, authtest.WithAlgorithm(algs[0]))
 	iss.SetClock(func() time.Time { return fixedNow })
 	for _, a := range algs[1:] {
-		k, err := authtest.NewKey(a)
-		if err != nil {
-			t.Fatalf("NewKey: %v", err)
-		}
-		iss.AddKey(k, false)
+		iss.AddKey(newKey(t, a), false)
 	}
-	fx := &fixture{iss: iss, v: fzVerifier(t, iss, opts...)}
+	fx := &fixture{iss: iss, v: fixedClockVerifier(t, iss, opts...)}
 	for _, k := range iss.Keys() {
 		fx.valid = append(fx.valid, iss.MustMint(t, authtest.Claims{"scope": "a b"}, authtest.SignedBy(k)))
 	}
@@ -311,7 +290,7 @@ func oracleCredential(c fuzzedCreds, query, cookie bool, maxSize int) (string, e
 func FuzzAuthenticate(f *testing.F) {
 	const maxSize = 1024 // the smallest cap, so the fuzzer can reach it
 	fx := newFixture(f, []string{"EdDSA", "ES256"}, core.WithMaxTokenSize(maxSize))
-	sources := fzVerifier(f, fx.iss, core.WithMaxTokenSize(maxSize), core.WithQueryToken(), core.WithCookieToken(sessionCookie))
+	sources := fixedClockVerifier(f, fx.iss, core.WithMaxTokenSize(maxSize), core.WithQueryToken(), core.WithCookieToken(sessionCookie))
 	tok := fx.valid[0]
 	for _, s := range []struct {
 		a1, a2        string
@@ -769,10 +748,7 @@ func nesting(b []byte) int {
 func FuzzParseJWKS(f *testing.F) {
 	var keys []any
 	for _, a := range authtest.Algorithms {
-		k, err := authtest.NewKey(a)
-		if err != nil {
-			f.Fatalf("NewKey: %v", err)
-		}
+		k := newKey(f, a)
 		keys = append(keys, k.JWK())
 		b, _ := json.Marshal(map[string]any{"keys": []any{k.JWK()}})
 		f.Add(b)

@@ -98,13 +98,7 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	t.Helper()
 	e := &hostileEnv{t: t, iss: authtest.MustIssuer(t), now: time.Now().Unix()}
 	e.rsa = e.iss.SigningKey()
-	mk := func(alg string) *authtest.Key {
-		k, err := authtest.NewKey(alg)
-		if err != nil {
-			t.Fatalf("NewKey: %v", err)
-		}
-		return k
-	}
+	mk := func(alg string) *authtest.Key { return newKey(t, alg) }
 	e.ec, e.ec384, e.ed, e.rsaNoAlg = mk("ES256"), mk("ES384"), mk("EdDSA"), mk("PS256")
 	e.ec521 = mk("ES512")
 	e.rsaNoAlg.OmitAlg = true
@@ -128,26 +122,12 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	build := func(opts ...core.Option) *core.Verifier {
 		rec := &fetchRecorder{}
 		e.recorders = append(e.recorders, rec)
-		ctx, cancel := context.WithCancel(context.Background())
-		t.Cleanup(cancel)
-		all := append([]core.Option{
-			core.WithIssuer(e.iss.URL),
+		return newVerifier(t, e.iss, append([]core.Option{
 			core.WithLogger(slog.New(slog.DiscardHandler)),
 			core.WithHTTPClient(&http.Client{Transport: rec}),
 			// Long enough that one test run sees at most one unknown-kid refresh.
 			core.WithUnknownKIDCooldown(time.Hour),
-		}, opts...)
-		v, err := core.New(ctx, all...)
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
-		t.Cleanup(func() { _ = v.Close() })
-		rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
-		defer rcancel()
-		if err := v.Ready(rctx); err != nil {
-			t.Fatalf("Ready: %v", err)
-		}
-		return v
+		}, opts...)...)
 	}
 	aud := core.WithAudiences(authtest.DefaultAudience)
 	e.v = build(aud)
@@ -967,32 +947,14 @@ func TestHostileSizeCap(t *testing.T) {
 		})
 	}
 	// A custom cap moves the boundary.
-	small := hcVerifier(t, e.iss, core.WithMaxTokenSize(2048))
+	small := newVerifier(t, e.iss, core.WithAudiences(authtest.DefaultAudience),
+		core.WithLogger(slog.New(slog.DiscardHandler)), core.WithMaxTokenSize(2048))
 	if _, err := small.Verify(ctx, e.exactToken(t, 2048)); err != nil {
 		t.Fatalf("2048-byte token under a 2048 cap: %v", err)
 	}
 	if _, err := small.Verify(ctx, e.exactToken(t, 2049)); !errors.Is(err, core.ErrTokenTooLarge) {
 		t.Fatalf("2049-byte token under a 2048 cap: %v", err)
 	}
-}
-
-// hcVerifier is a verifier of iss for the default audience, keys loaded.
-func hcVerifier(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	v, err := core.New(ctx, append([]core.Option{core.WithIssuer(iss.URL), core.WithAudiences(authtest.DefaultAudience),
-		core.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = v.Close() })
-	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer rcancel()
-	if err := v.Ready(rctx); err != nil {
-		t.Fatalf("Ready: %v", err)
-	}
-	return v
 }
 
 // bytesPerOp measures the heap bytes allocated per call of fn.
@@ -1059,11 +1021,7 @@ func TestHostileKeyConfusionProbe(t *testing.T) {
 	// Keys of each family that the JWKS does not hold.
 	signers := map[string]*authtest.Key{"ES256": e.evilEC}
 	for _, a := range []string{"ES384", "ES512", "EdDSA"} {
-		k, err := authtest.NewKey(a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		signers[a] = k
+		signers[a] = newKey(t, a)
 	}
 	for _, a := range []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"} {
 		signers[a] = e.evilRSA

@@ -34,7 +34,8 @@ func jwkOf(t *testing.T, k *authtest.Key, kid string, edit func(m map[string]any
 	return raw
 }
 
-func newKey(t *testing.T, alg string) *authtest.Key {
+// newKey generates a key for alg, failing t if it cannot.
+func newKey(t testing.TB, alg string) *authtest.Key {
 	t.Helper()
 	k, err := authtest.NewKey(alg)
 	if err != nil {

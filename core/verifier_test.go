@@ -18,7 +18,9 @@ import (
 
 // newVerifier builds a verifier against iss with the given extra options and
 // waits for its keys.
-func newVerifier(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
+// newVerifier is a verifier of iss with opts, its keys loaded; it closes
+// when the test ends.
+func newVerifier(t testing.TB, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
 	t.Helper()
 	all := append([]core.Option{core.WithIssuer(iss.URL)}, opts...)
 	v, err := core.New(context.Background(), all...)
@@ -26,7 +28,7 @@ func newVerifier(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *core.
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { _ = v.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := v.Ready(ctx); err != nil {
 		t.Fatalf("Ready: %v", err)
