@@ -27,19 +27,8 @@ import (
 // waits for them.
 func presetVerifier(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
 	t.Helper()
-	all := append(slices.Clone(opts), core.WithJWKSURL(iss.JWKSURL()), core.WithoutTokenCache(),
-		core.WithLogger(slog.New(slog.DiscardHandler)))
-	v, err := core.New(context.Background(), all...)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = v.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := v.Ready(ctx); err != nil {
-		t.Fatalf("Ready: %v", err)
-	}
-	return v
+	return readyVerifier(t, append(slices.Clone(opts), core.WithJWKSURL(iss.JWKSURL()), core.WithoutTokenCache(),
+		core.WithLogger(slog.New(slog.DiscardHandler)))...)
 }
 
 // presetCase is one token: the provider's base token changed by claims

@@ -243,17 +243,6 @@ func TestTokenCacheDropsEntriesOfRemovedKeys(t *testing.T) {
 	v := newVerifier(t, iss, WithAudiences(authtest.DefaultAudience), WithHooks(hooks),
 		WithRefreshBounds(20*time.Millisecond, time.Second))
 	ctx := context.Background()
-	waitRefresh := func(t *testing.T) {
-		t.Helper()
-		n := refreshes.Load()
-		deadline := time.Now().Add(5 * time.Second)
-		for refreshes.Load() < n+2 { // one that may have started before the change, one after
-			if time.Now().After(deadline) {
-				t.Fatal("no JWKS refresh within 5s")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
 
 	old := iss.SigningKey()
 	oldTok := iss.MustMint(t, nil)
@@ -266,7 +255,7 @@ func TestTokenCacheDropsEntriesOfRemovedKeys(t *testing.T) {
 	newTok := iss.MustMint(t, nil)
 
 	t.Run("refreshes that keep the key keep the entry", func(t *testing.T) {
-		waitRefresh(t)
+		waitRefreshes(t, &refreshes)
 		hits := count.hits.Load()
 		if _, err := v.Verify(ctx, oldTok); err != nil {
 			t.Fatal(err)
@@ -278,7 +267,7 @@ func TestTokenCacheDropsEntriesOfRemovedKeys(t *testing.T) {
 
 	t.Run("the first verification after the key left drops its entries", func(t *testing.T) {
 		iss.Retire(old.ID)
-		waitRefresh(t)
+		waitRefreshes(t, &refreshes)
 		// Verify another token: its miss notices the new key set and
 		// sweeps, without oldTok being presented again.
 		if _, err := v.Verify(ctx, newTok); err != nil {
@@ -292,6 +281,20 @@ func TestTokenCacheDropsEntriesOfRemovedKeys(t *testing.T) {
 			t.Fatalf("token of a retired key: err %v, want ErrUnknownKey", err)
 		}
 	})
+}
+
+// waitRefreshes waits for two more successful JWKS refreshes, as refreshes
+// counts them: one that may have started before the change, one after.
+func waitRefreshes(t *testing.T, refreshes *atomic.Int64) {
+	t.Helper()
+	n := refreshes.Load()
+	deadline := time.Now().Add(5 * time.Second)
+	for refreshes.Load() < n+2 {
+		if time.Now().After(deadline) {
+			t.Fatal("no JWKS refresh within 5s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // mintMany mints n tokens that differ only by jti, with extra claims.
@@ -658,17 +661,6 @@ func TestTokenCacheKeysSharingAKID(t *testing.T) {
 	v := newVerifier(t, iss, WithAudiences(authtest.DefaultAudience), WithHooks(hooks),
 		WithRefreshBounds(20*time.Millisecond, time.Second))
 	ctx := context.Background()
-	waitRefresh := func(t *testing.T) {
-		t.Helper()
-		n := refreshes.Load()
-		deadline := time.Now().Add(5 * time.Second)
-		for refreshes.Load() < n+2 { // one that may have started before the change, one after
-			if time.Now().After(deadline) {
-				t.Fatal("no JWKS refresh within 5s")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
 	hit := func(t *testing.T, tok string) bool {
 		t.Helper()
 		hits := count.hits.Load()
@@ -686,7 +678,7 @@ func TestTokenCacheKeysSharingAKID(t *testing.T) {
 	}
 
 	t.Run("refreshes that keep both keys keep both entries", func(t *testing.T) {
-		waitRefresh(t)
+		waitRefreshes(t, &refreshes)
 		if !hit(t, tok1) || !hit(t, tok2) {
 			t.Fatal("the entry of a key still published was lost on refresh")
 		}
@@ -694,7 +686,7 @@ func TestTokenCacheKeysSharingAKID(t *testing.T) {
 
 	t.Run("the entry goes with its key, not with its kid", func(t *testing.T) {
 		iss.SetExtraJWKs() // a rotation withdraws the second key
-		waitRefresh(t)
+		waitRefreshes(t, &refreshes)
 		// The hit on tok1 notices the new key set and sweeps, without
 		// tok2 being presented again.
 		if !hit(t, tok1) {

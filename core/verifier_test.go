@@ -18,12 +18,16 @@ import (
 
 // newVerifier builds a verifier against iss with the given extra options and
 // waits for its keys.
-// newVerifier is a verifier of iss with opts, its keys loaded; it closes
-// when the test ends.
 func newVerifier(t testing.TB, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
 	t.Helper()
-	all := append([]core.Option{core.WithIssuer(iss.URL)}, opts...)
-	v, err := core.New(context.Background(), all...)
+	return readyVerifier(t, append([]core.Option{core.WithIssuer(iss.URL)}, opts...)...)
+}
+
+// readyVerifier is New(opts...) with its keys loaded (of every issuer, for
+// a many-issuer Verifier); it closes when the test ends.
+func readyVerifier(t testing.TB, opts ...core.Option) *core.Verifier {
+	t.Helper()
+	v, err := core.New(context.Background(), opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
