@@ -22,26 +22,6 @@ import (
 // in both directions, the sweep when a key leaves the JWKS, the bounds and
 // eviction, concurrency, failures, and the memory an entry really holds.
 
-// testClock is a settable clock for WithClock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock { return &testClock{t: time.Now()} }
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // hitCounter counts OnVerify outcomes. failedHits counts failures reported
 // as cache hits, which must never happen.
 type hitCounter struct{ hits, misses, failures, failedHits atomic.Int64 }
@@ -183,11 +163,12 @@ func TestTokenCacheHitSkipsOnlyWhatAVerifiedTokenPasses(t *testing.T) {
 
 func TestTokenCacheRechecksTimeOnEveryHit(t *testing.T) {
 	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
-	clock := newTestClock()
+	start := time.Now()
+	var offset atomic.Int64 // of the verifier's clock from start
+	clock := func() time.Time { return start.Add(time.Duration(offset.Load())) }
 	var count hitCounter
-	v := newVerifier(t, iss, WithAudiences(authtest.DefaultAudience), WithClock(clock.now),
+	v := newVerifier(t, iss, WithAudiences(authtest.DefaultAudience), WithClock(clock),
 		WithLeeway(10*time.Second), WithHooks(count.hooks()))
-	start := clock.now()
 	// No iat: whatever the clock, only exp and nbf can refuse the token.
 	tok := iss.MustMint(t, authtest.Claims{"nbf": start.Unix(), "exp": start.Add(time.Minute).Unix(), "iat": authtest.Omit})
 	ctx := context.Background()
@@ -208,11 +189,11 @@ func TestTokenCacheRechecksTimeOnEveryHit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Cache the token again at start, then move the clock.
-			clock.add(start.Sub(clock.now()))
+			offset.Store(0)
 			if _, err := v.Verify(ctx, tok); err != nil {
 				t.Fatal(err)
 			}
-			clock.add(tc.offset)
+			offset.Store(int64(tc.offset))
 			hits := count.hits.Load()
 			_, err := v.Verify(ctx, tok)
 			if tc.want == nil {
@@ -313,18 +294,24 @@ func mintMany(t *testing.T, iss *authtest.Issuer, n int, extra func(i int) autht
 	return toks
 }
 
+// accountedSize is the size the cache accounts for tok's entry, as a
+// verifier of iss with the default bounds caches it.
+func accountedSize(t *testing.T, iss *authtest.Issuer, tok string) int64 {
+	t.Helper()
+	p, err := newVerifier(t, iss, WithAudiences(authtest.DefaultAudience)).Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entrySize(p)
+}
+
 func TestTokenCacheBounds(t *testing.T) {
 	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
 	toks := mintMany(t, iss, 64, nil)
 	ctx := context.Background()
 
 	// The accounted size of one of these entries, from an unbounded cache.
-	probe := newVerifier(t, iss, WithAudiences(authtest.DefaultAudience))
-	p, err := probe.Verify(ctx, toks[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	entry := entrySize(p)
+	entry := accountedSize(t, iss, toks[0])
 
 	for _, tc := range []struct {
 		name       string
@@ -458,12 +445,7 @@ func TestTokenCacheConcurrency(t *testing.T) {
 	iss.SetCacheControl("max-age=0")
 	toks := mintMany(t, iss, 120, nil)
 	ctx := context.Background()
-	probe := newVerifier(t, iss, WithAudiences(authtest.DefaultAudience))
-	p, err := probe.Verify(ctx, toks[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	bound := 12 * entrySize(p) // fewer bytes than the 32 entries hold
+	bound := 12 * accountedSize(t, iss, toks[0]) // fewer bytes than the 32 entries hold
 	v := newVerifier(t, iss, WithAudiences(authtest.DefaultAudience), WithTokenCache(32, bound),
 		WithRefreshBounds(10*time.Millisecond, time.Second))
 
