@@ -22,9 +22,10 @@ import (
 // in both directions, the sweep when a key leaves the JWKS, the bounds and
 // eviction, concurrency, failures, and the memory an entry really holds.
 
-// hitCounter counts OnVerify outcomes. failedHits counts failures reported
-// as cache hits, which must never happen.
-type hitCounter struct{ hits, misses, failures, failedHits atomic.Int64 }
+// hitCounter counts OnVerify outcomes, and successful JWKS refreshes.
+// failedHits counts failures reported as cache hits, which must never
+// happen.
+type hitCounter struct{ hits, misses, failures, failedHits, refreshes atomic.Int64 }
 
 func (h *hitCounter) hooks() Hooks {
 	return Hooks{OnVerify: func(i VerifyInfo) {
@@ -37,6 +38,10 @@ func (h *hitCounter) hooks() Hooks {
 			h.hits.Add(1)
 		default:
 			h.misses.Add(1)
+		}
+	}, OnRefresh: func(i RefreshInfo) {
+		if i.Err == nil {
+			h.refreshes.Add(1)
 		}
 	}}
 }
@@ -213,15 +218,8 @@ func TestTokenCacheRechecksTimeOnEveryHit(t *testing.T) {
 func TestTokenCacheDropsEntriesOfRemovedKeys(t *testing.T) {
 	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
 	iss.SetCacheControl("max-age=0")
-	var refreshes atomic.Int64
 	var count hitCounter
-	hooks := count.hooks()
-	hooks.OnRefresh = func(i RefreshInfo) {
-		if i.Err == nil {
-			refreshes.Add(1)
-		}
-	}
-	v := newVerifier(t, iss, WithAudiences(authtest.DefaultAudience), WithHooks(hooks),
+	v := newVerifier(t, iss, WithAudiences(authtest.DefaultAudience), WithHooks(count.hooks()),
 		WithRefreshBounds(20*time.Millisecond, time.Second))
 	ctx := context.Background()
 
@@ -236,7 +234,7 @@ func TestTokenCacheDropsEntriesOfRemovedKeys(t *testing.T) {
 	newTok := iss.MustMint(t, nil)
 
 	t.Run("refreshes that keep the key keep the entry", func(t *testing.T) {
-		waitRefreshes(t, &refreshes)
+		waitRefreshes(t, &count.refreshes)
 		hits := count.hits.Load()
 		if _, err := v.Verify(ctx, oldTok); err != nil {
 			t.Fatal(err)
@@ -248,7 +246,7 @@ func TestTokenCacheDropsEntriesOfRemovedKeys(t *testing.T) {
 
 	t.Run("the first verification after the key left drops its entries", func(t *testing.T) {
 		iss.Retire(old.ID)
-		waitRefreshes(t, &refreshes)
+		waitRefreshes(t, &count.refreshes)
 		// Verify another token: its miss notices the new key set and
 		// sweeps, without oldTok being presented again.
 		if _, err := v.Verify(ctx, newTok); err != nil {
@@ -621,14 +619,7 @@ func TestTokenCacheTableIsBounded(t *testing.T) {
 func TestTokenCacheKeysSharingAKID(t *testing.T) {
 	iss := authtest.MustIssuer(t) // RS256
 	iss.SetCacheControl("max-age=0")
-	var refreshes atomic.Int64
 	var count hitCounter
-	hooks := count.hooks()
-	hooks.OnRefresh = func(i RefreshInfo) {
-		if i.Err == nil {
-			refreshes.Add(1)
-		}
-	}
 	first := iss.SigningKey()
 	second, err := authtest.NewKey("RS256")
 	if err != nil {
@@ -640,7 +631,7 @@ func TestTokenCacheKeysSharingAKID(t *testing.T) {
 		t.Fatal(err)
 	}
 	iss.SetExtraJWKs(jwk)
-	v := newVerifier(t, iss, WithAudiences(authtest.DefaultAudience), WithHooks(hooks),
+	v := newVerifier(t, iss, WithAudiences(authtest.DefaultAudience), WithHooks(count.hooks()),
 		WithRefreshBounds(20*time.Millisecond, time.Second))
 	ctx := context.Background()
 	hit := func(t *testing.T, tok string) bool {
@@ -660,7 +651,7 @@ func TestTokenCacheKeysSharingAKID(t *testing.T) {
 	}
 
 	t.Run("refreshes that keep both keys keep both entries", func(t *testing.T) {
-		waitRefreshes(t, &refreshes)
+		waitRefreshes(t, &count.refreshes)
 		if !hit(t, tok1) || !hit(t, tok2) {
 			t.Fatal("the entry of a key still published was lost on refresh")
 		}
@@ -668,7 +659,7 @@ func TestTokenCacheKeysSharingAKID(t *testing.T) {
 
 	t.Run("the entry goes with its key, not with its kid", func(t *testing.T) {
 		iss.SetExtraJWKs() // a rotation withdraws the second key
-		waitRefreshes(t, &refreshes)
+		waitRefreshes(t, &count.refreshes)
 		// The hit on tok1 notices the new key set and sweeps, without
 		// tok2 being presented again.
 		if !hit(t, tok1) {
