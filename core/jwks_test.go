@@ -247,25 +247,6 @@ func unknownKIDToken(t *testing.T, iss *authtest.Issuer) string {
 	return iss.MustMint(t, nil, authtest.Header("kid", randomKID()))
 }
 
-// wantRefusal checks that err is an *Error with the status and sentinel.
-func wantRefusal(t *testing.T, err error, status int, kind error) *core.Error {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("err = nil, want %d %v", status, kind)
-	}
-	var ce *core.Error
-	if !errors.As(err, &ce) {
-		t.Fatalf("err %v (%T) is not a *core.Error", err, err)
-	}
-	if ce.Status != status || !errors.Is(err, kind) {
-		t.Fatalf("err = %d %v, want %d %v", ce.Status, err, status, kind)
-	}
-	if status == http.StatusServiceUnavailable && ce.RetryAfter <= 0 {
-		t.Fatalf("503 with RetryAfter %d, want > 0", ce.RetryAfter)
-	}
-	return ce
-}
-
 func waitFor(t *testing.T, timeout time.Duration, cond func() bool, what string) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -408,7 +389,7 @@ func TestUnknownKIDFlood(t *testing.T) {
 		if err == nil {
 			t.Fatalf("token %d with an unknown kid verified", i)
 		}
-		wantRefusal(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
+		wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
 	}
 
 	// Second flood, within the cooldown; a fetch would now take 2 s.
@@ -424,7 +405,7 @@ func TestUnknownKIDFlood(t *testing.T) {
 	fwg.Wait()
 	var worst time.Duration
 	for i, err := range errs {
-		wantRefusal(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
+		wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
 		worst = max(worst, lat[i])
 	}
 	if worst > 500*time.Millisecond {
@@ -458,7 +439,7 @@ func TestCooldown(t *testing.T) {
 	base := iss.JWKSHits()
 
 	_, err := e.verify(unknownKIDToken(t, iss))
-	wantRefusal(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
+	wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
 	if got := iss.JWKSHits() - base; got != 1 {
 		t.Fatalf("%d fetches for the first unknown kid, want 1", got)
 	}
@@ -475,7 +456,7 @@ func TestCooldown(t *testing.T) {
 	for _, step := range []time.Duration{0, 10 * time.Second, 19 * time.Second} {
 		clock.Add(step)
 		d, err := e.verify(rotated)
-		wantRefusal(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
+		wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
 		if d > 300*time.Millisecond {
 			t.Fatalf("a request in the cooldown took %v, want it to fail at once", d)
 		}
@@ -598,7 +579,7 @@ func TestRetiredKeyStopsVerifying(t *testing.T) {
 				waitFor(t, 3*time.Second, func() bool { return e.probe.last(t).Err != nil }, "a failed scheduled refresh")
 			} else {
 				_, err := e.verify(iss.MustMint(t, nil))
-				wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+				wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 			}
 			if r := e.probe.last(t); !errors.Is(r.Err, jwks.ErrNotJSON) {
 				t.Fatalf("refresh error = %v, want the not-JSON failure", r.Err)
@@ -619,7 +600,7 @@ func TestRetiredKeyStopsVerifying(t *testing.T) {
 				if err == nil {
 					t.Fatalf("%s token of the retired key still verifies", name)
 				}
-				wantRefusal(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
+				wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
 			}
 		})
 	}
@@ -676,7 +657,7 @@ func TestFetchHygiene(t *testing.T) {
 				iss.SetFault(tt.fault)
 			}
 			d, err := e.verify(unknownKIDToken(t, iss))
-			wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+			wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 			if tt.slow && (d < timeout-50*time.Millisecond || d > timeout+time.Second) {
 				t.Fatalf("the request waited %v, want about the fetch timeout %v", d, timeout)
 			}
@@ -745,7 +726,7 @@ func TestRedirects(t *testing.T) {
 				t.Fatal("the caller's redirect policy ran for a refused redirect")
 			}
 			_, err := e.verify(iss.MustMint(t, nil))
-			wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+			wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 		})
 	}
 }
@@ -767,7 +748,7 @@ func TestOutage(t *testing.T) {
 
 	// An unknown kid while the provider is down: 503, through the error model.
 	_, err := e.verify(unknownKIDToken(t, iss))
-	ce := wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	ce := wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 	if ce.RetryAfter != 30 {
 		t.Fatalf("Retry-After %d, want the cooldown (30)", ce.RetryAfter)
 	}
@@ -785,7 +766,7 @@ func TestOutage(t *testing.T) {
 	// Within the cooldown: 503 at once, the remaining cooldown as Retry-After.
 	clock.Add(10 * time.Second)
 	d, err := e.verify(unknownKIDToken(t, iss))
-	ce = wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	ce = wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 	if ce.RetryAfter != 20 || d > 300*time.Millisecond {
 		t.Fatalf("in the cooldown: Retry-After %d after %v, want 20 at once", ce.RetryAfter, d)
 	}
@@ -796,7 +777,7 @@ func TestOutage(t *testing.T) {
 	// Past the staleness bound even the cached key answers 503.
 	clock.Add(2 * time.Minute)
 	_, err = e.verify(iss.MustMint(t, nil))
-	wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 
 	// The provider is back: the next refresh (after the cooldown) restores them.
 	iss.SetFault(authtest.FaultNone)
@@ -844,7 +825,7 @@ func TestStartupProviderDown(t *testing.T) {
 	}
 
 	d, err := e.verify(iss.MustMint(t, nil))
-	wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 	if d > time.Second {
 		t.Fatalf("a request took %v while the provider is down", d)
 	}
@@ -873,12 +854,12 @@ func TestStartupProviderHangs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	d, err := e.verifyCtx(ctx, tok)
-	wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 	if d > 300*time.Millisecond {
 		t.Fatalf("a request with a 50 ms deadline waited %v", d)
 	}
 	d, err = e.verify(tok)
-	wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 	if d > timeout+time.Second {
 		t.Fatalf("a request waited %v on a fetch with a %v timeout", d, timeout)
 	}
@@ -929,7 +910,7 @@ func TestHangingFetchDoesNotDelayCachedKeys(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			defer cancel()
 			d, err := e.verifyCtx(ctx, unknownKIDToken(t, iss))
-			wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+			wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 			if d > 600*time.Millisecond {
 				t.Fatalf("a joining request with a 100 ms deadline waited %v", d)
 			}
@@ -943,7 +924,7 @@ func TestHangingFetchDoesNotDelayCachedKeys(t *testing.T) {
 			}
 			wg.Wait()
 			if !tt.scheduled {
-				wantRefusal(t, unknownErr, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+				wantErr(t, unknownErr, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 				if unknownTook < timeout-100*time.Millisecond || unknownTook > timeout+time.Second {
 					t.Fatalf("the request that started the refresh waited %v, want about the fetch timeout %v", unknownTook, timeout)
 				}
@@ -983,7 +964,7 @@ func TestDiscovery(t *testing.T) {
 				t.Fatal("the JWKS was fetched from a refused discovery document")
 			}
 			_, err := e.verify(iss.MustMint(t, nil))
-			wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+			wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 		})
 	}
 }
@@ -1094,7 +1075,7 @@ func TestLifecycle(t *testing.T) {
 			if tt.inFlight {
 				select {
 				case err := <-joined:
-					wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+					wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 				case <-time.After(2 * time.Second):
 					t.Fatal("a request waiting on the fetch in flight was not released")
 				}
@@ -1111,7 +1092,7 @@ func TestLifecycle(t *testing.T) {
 			}
 			hits := iss.JWKSHits()
 			d, err := timed(func() error { _, err := v.Verify(context.Background(), unknownKIDToken(t, iss)); return err })
-			wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+			wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 			if !errors.Is(err, jwks.ErrStopped) || d > 100*time.Millisecond || iss.JWKSHits() != hits {
 				t.Fatalf("unknown kid after the stop: %v after %v, %d fetches", err, d, iss.JWKSHits()-hits)
 			}
@@ -1228,7 +1209,7 @@ func TestOneFetchInFlight(t *testing.T) {
 		now.Add(-1)
 	})
 	_, err := e.verify(unknownKIDToken(t, iss))
-	wantRefusal(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 	if m := most.Load(); m != 1 {
 		t.Fatalf("%d JWKS fetches were in flight at once, want 1", m)
 	}
@@ -1482,7 +1463,7 @@ func TestKeysSharingAKID(t *testing.T) {
 			tok := iss.MustMint(t, nil, authtest.SignedBy(tc.by))
 			p, err := e.v.Verify(context.Background(), tok)
 			if tc.want != nil {
-				wantRefusal(t, err, http.StatusUnauthorized, tc.want)
+				wantErr(t, err, tc.want, http.StatusUnauthorized)
 				return
 			}
 			if err != nil {
@@ -1532,7 +1513,7 @@ func TestKeysSharingAKIDAreBounded(t *testing.T) {
 				}
 				return
 			}
-			wantRefusal(t, err, http.StatusUnauthorized, core.ErrSignatureInvalid)
+			wantErr(t, err, core.ErrSignatureInvalid, http.StatusUnauthorized)
 		})
 	}
 }

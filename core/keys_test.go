@@ -189,7 +189,7 @@ func TestUnusableKeysSkipped(t *testing.T) {
 			if tt.signer != nil {
 				tok := iss.MustMint(t, nil, authtest.SignedBy(tt.signer), authtest.Header("kid", kid), authtest.Header("alg", tt.alg))
 				_, err := e.verify(tok)
-				wantRefusal(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
+				wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
 			}
 		})
 	}
@@ -257,7 +257,7 @@ func TestKeyBinding(t *testing.T) {
 				}
 				return
 			}
-			wantRefusal(t, err, http.StatusUnauthorized, tt.want)
+			wantErr(t, err, tt.want, http.StatusUnauthorized)
 		})
 	}
 }

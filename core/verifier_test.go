@@ -40,7 +40,9 @@ func readyVerifier(t testing.TB, opts ...core.Option) *core.Verifier {
 	return v
 }
 
-func wantErr(t *testing.T, err, sentinel error, status int) {
+// wantErr checks that err is an *Error of the sentinel and the status, and
+// that a 503 says when to retry; it returns the *Error.
+func wantErr(t *testing.T, err, sentinel error, status int) *core.Error {
 	t.Helper()
 	if !errors.Is(err, sentinel) {
 		t.Fatalf("err = %v, want %v", err, sentinel)
@@ -52,6 +54,10 @@ func wantErr(t *testing.T, err, sentinel error, status int) {
 	if e.Status != status {
 		t.Fatalf("status = %d, want %d", e.Status, status)
 	}
+	if status == http.StatusServiceUnavailable && e.RetryAfter <= 0 {
+		t.Fatalf("503 with RetryAfter %d, want > 0", e.RetryAfter)
+	}
+	return e
 }
 
 func TestNewRejectsUnsafeConfiguration(t *testing.T) {
