@@ -3,7 +3,6 @@ package core_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -25,20 +24,18 @@ type refusal struct {
 	want error
 }
 
-var rawB64 = base64.RawURLEncoding
-
 // refusals builds the hostile rows against iss. Each is shaped to make the
 // reader do as much work as a token of its size allows.
 func refusals(tb testing.TB, iss *authtest.Issuer) []refusal {
 	tb.Helper()
 	kid := iss.SigningKey().ID
-	payload := rawB64.EncodeToString([]byte(`{"exp":4102444800}`))
-	withHeader := func(h string) string { return rawB64.EncodeToString([]byte(h)) + "." + payload + ".AAAA" }
+	payload := b64.EncodeToString([]byte(`{"exp":4102444800}`))
+	withHeader := func(h string) string { return b64.EncodeToString([]byte(h)) + "." + payload + ".AAAA" }
 	// pad grows a header JSON with members until its token nears refuseSize.
 	pad := func(head string, member func(i int) string) string {
 		var b strings.Builder
 		b.WriteString(head)
-		for i := 0; rawB64.EncodedLen(b.Len()+len(member(i))+1)+len(payload)+6 < refuseSize; i++ {
+		for i := 0; b64.EncodedLen(b.Len()+len(member(i))+1)+len(payload)+6 < refuseSize; i++ {
 			b.WriteString(member(i))
 		}
 		b.WriteByte('}')
@@ -51,15 +48,15 @@ func refusals(tb testing.TB, iss *authtest.Issuer) []refusal {
 		tb.Fatal(err)
 	}
 	signed := good[:strings.LastIndexByte(good, '.')]
-	garbage := make([]byte, rawB64.DecodedLen(refuseSize-len(signed)-1))
+	garbage := make([]byte, b64.DecodedLen(refuseSize-len(signed)-1))
 	_, _ = rand.Read(garbage)
 
 	return []refusal{
 		{"escaped-duplicates", pad(head, func(int) string { return `,"\n":0` }), core.ErrDuplicateClaim},
 		{"distinct-escaped-names", pad(head, func(i int) string { return fmt.Sprintf(`,"\u0061%d":0`, i) }), core.ErrTokenMalformed},
-		{"deep-nesting", withHeader(head + `,"x":` + strings.Repeat("[", rawB64.DecodedLen(refuseSize-100)-len(head)-6)), core.ErrTokenMalformed},
+		{"deep-nesting", withHeader(head + `,"x":` + strings.Repeat("[", b64.DecodedLen(refuseSize-100)-len(head)-6)), core.ErrTokenMalformed},
 		{"dots", strings.Repeat("a.", 1000) + strings.Repeat("a", refuseSize-2000), core.ErrTokenMalformed},
-		{"garbage-signature", signed + "." + rawB64.EncodeToString(garbage), core.ErrSignatureInvalid},
+		{"garbage-signature", signed + "." + b64.EncodeToString(garbage), core.ErrSignatureInvalid},
 	}
 }
 
@@ -76,7 +73,7 @@ func signedRefusals(tb testing.TB, iss *authtest.Issuer) []refusal {
 		hdr := []byte(`{"alg":"` + key.Alg + `","kid":"` + key.ID + `"}`)
 		var b strings.Builder
 		b.WriteString(`{"iss":"` + iss.URL + `","aud":"` + authtest.DefaultAudience + `","exp":4102444800`)
-		for i := 0; rawB64.EncodedLen(b.Len()+len(member(i))+len(last)+1)+rawB64.EncodedLen(len(hdr))+350 < refuseSize; i++ {
+		for i := 0; b64.EncodedLen(b.Len()+len(member(i))+len(last)+1)+b64.EncodedLen(len(hdr))+350 < refuseSize; i++ {
 			b.WriteString(member(i))
 		}
 		b.WriteString(last + "}")
@@ -100,7 +97,7 @@ func validOfSize(tb testing.TB, iss *authtest.Issuer) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	fill := rawB64.DecodedLen(refuseSize-len(small)) - len(`,"pad":""`)
+	fill := b64.DecodedLen(refuseSize-len(small)) - len(`,"pad":""`)
 	tok, err := iss.Mint(authtest.Claims{"scope": "example:note:read", "pad": strings.Repeat("x", fill)})
 	if err != nil {
 		tb.Fatal(err)
@@ -170,7 +167,7 @@ func TestRefusalsStayCheap(t *testing.T) {
 			}
 		}
 	}
-	validBytes := hcBytesPerOp(verify(t, valid, nil), 50)
+	validBytes := bytesPerOp(verify(t, valid, nil), 50)
 	tests := []struct {
 		name      string
 		rows      []refusal
@@ -191,7 +188,7 @@ func TestRefusalsStayCheap(t *testing.T) {
 						t.Errorf("refusing costs %.0f allocations, want at most %.0f", allocs, tt.maxAllocs)
 					}
 					if tt.bytes {
-						if n := hcBytesPerOp(verify(t, r.tok, r.want), 50); n > validBytes {
+						if n := bytesPerOp(verify(t, r.tok, r.want), 50); n > validBytes {
 							t.Errorf("refusing allocates %.0f bytes; verifying a valid token of the same size, %.0f", n, validBytes)
 						}
 					}

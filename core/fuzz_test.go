@@ -13,7 +13,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -36,16 +35,22 @@ import (
 	"github.com/jwksauth/jwksauth/core/internal/strictjson"
 )
 
-// fzNow is the fixed clock of the fuzz verifiers, so that an input means the
+// fixedNow is the fixed clock of the fuzz verifiers, so that an input means the
 // same thing on every run.
-var fzNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+var fixedNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
-const fzCookie = "session_token"
+const sessionCookie = "session_token"
 
-var fzB64 = base64.RawURLEncoding
+// The documented limits the oracles apply: a token header has at most 32
+// parameters (docs/security.md, "Header segment, strictly"), and the leeway
+// is 30 s by default (WithLeeway; docs/configuration.md).
+const (
+	maxHeaderParams = 32
+	defaultLeeway   = 30 * time.Second
+)
 
-// fzSentinels are every sentinel a Verifier may report.
-var fzSentinels = []error{
+// sentinels are every sentinel a Verifier may report.
+var sentinels = []error{
 	core.ErrNoCredentials, core.ErrInvalidRequest, core.ErrMultipleCredentials, core.ErrTokenTooLarge,
 	core.ErrTokenMalformed, core.ErrUnsupportedHeader, core.ErrAlgorithmNotAllowed, core.ErrUnknownKey,
 	core.ErrKeyMismatch, core.ErrSignatureInvalid, core.ErrDuplicateClaim, core.ErrClaimType,
@@ -57,73 +62,52 @@ var fzSentinels = []error{
 	core.ErrProofStoreUnavailable,
 }
 
-// fzFixture is an issuer with one key per algorithm family, a verifier on
+// fixture is an issuer with one key per algorithm family, a verifier on
 // the fixed clock, and tokens known to be valid.
-type fzFixture struct {
+type fixture struct {
 	iss   *authtest.Issuer
 	v     *core.Verifier
 	valid []string // valid tokens, by construction
 }
 
-type fzTB interface {
-	authtest.TB
-	Cleanup(func())
-}
-
-func fzVerifier(t fzTB, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
+// fixedClockVerifier is a verifier of iss for the default audience, on the
+// fixed clock, without logs, then opts.
+func fixedClockVerifier(t testing.TB, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	all := append([]core.Option{
-		core.WithIssuer(iss.URL),
+	return newVerifier(t, iss, append([]core.Option{
 		core.WithAudiences(authtest.DefaultAudience),
-		core.WithClock(func() time.Time { return fzNow }),
+		core.WithClock(func() time.Time { return fixedNow }),
 		core.WithLogger(slog.New(slog.DiscardHandler)),
-	}, opts...)
-	v, err := core.New(ctx, all...)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = v.Close() })
-	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer rcancel()
-	if err := v.Ready(rctx); err != nil {
-		t.Fatalf("Ready: %v", err)
-	}
-	return v
+	}, opts...)...)
 }
 
-// fzNewFixture starts an issuer signing with algs[0] that also publishes a
+// newFixture starts an issuer signing with algs[0] that also publishes a
 // key for each further algorithm, and mints one valid token per key.
-func fzNewFixture(t fzTB, algs []string, opts ...core.Option) *fzFixture {
+func newFixture(t testing.TB, algs []string, opts ...core.Option) *fixture {
 	t.Helper()
 	iss := authtest.MustIssuer(t, authtest.WithAlgorithm(algs[0]))
-	iss.SetClock(func() time.Time { return fzNow })
+	iss.SetClock(func() time.Time { return fixedNow })
 	for _, a := range algs[1:] {
-		k, err := authtest.NewKey(a)
-		if err != nil {
-			t.Fatalf("NewKey: %v", err)
-		}
-		iss.AddKey(k, false)
+		iss.AddKey(newKey(t, a), false)
 	}
-	fx := &fzFixture{iss: iss, v: fzVerifier(t, iss, opts...)}
+	fx := &fixture{iss: iss, v: fixedClockVerifier(t, iss, opts...)}
 	for _, k := range iss.Keys() {
 		fx.valid = append(fx.valid, iss.MustMint(t, authtest.Claims{"scope": "a b"}, authtest.SignedBy(k)))
 	}
 	return fx
 }
 
-// fzCheckError checks the invariants of every refusal: an *Error carrying
+// checkRefusal checks the invariants of every refusal: an *Error carrying
 // exactly one sentinel, a status of 400, 401 or 503, a challenge and body
 // that are fixed text (never the input), and a valid JSON body.
-func fzCheckError(t *testing.T, err error, input string) *core.Error {
+func checkRefusal(t *testing.T, err error, input string) *core.Error {
 	t.Helper()
 	var e *core.Error
 	if !errors.As(err, &e) {
 		t.Fatalf("error %T (%v) is not a *core.Error", err, err)
 	}
 	n := 0
-	for _, s := range fzSentinels {
+	for _, s := range sentinels {
 		if errors.Is(err, s) {
 			n++
 		}
@@ -170,8 +154,8 @@ func signingInput(tok string) string {
 // ---------------------------------------------------------------------------
 // Credential extraction.
 
-// fzCreds is a request's credential sources built from fuzzed strings.
-type fzCreds struct {
+// fuzzedCreds is a request's credential sources built from fuzzed strings.
+type fuzzedCreds struct {
 	plainGET
 	auth      []string
 	query     string // the raw query
@@ -179,15 +163,15 @@ type fzCreds struct {
 	hasCookie bool
 }
 
-func (c fzCreds) Header(name string) []string {
+func (c fuzzedCreds) Header(name string) []string {
 	if !strings.EqualFold(name, "Authorization") {
 		return nil
 	}
 	return c.auth
 }
-func (c fzCreds) RawQuery() string { return c.query }
-func (c fzCreds) Cookie(name string) []string {
-	if name != fzCookie || !c.hasCookie {
+func (c fuzzedCreds) RawQuery() string { return c.query }
+func (c fuzzedCreds) Cookie(name string) []string {
+	if name != sessionCookie || !c.hasCookie {
 		return nil
 	}
 	return []string{c.cookie}
@@ -204,10 +188,10 @@ var (
 	reEscape      = regexp.MustCompile(`%[0-9A-Fa-f]{2}`)
 )
 
-// fzOracleQuery returns the still encoded values of every access_token
+// oracleQueryValues returns the still encoded values of every access_token
 // pair of a raw query: pairs split at "&" alone, names decoded by
 // url.QueryUnescape, a name it cannot decode being no access_token.
-func fzOracleQuery(q string) []string {
+func oracleQueryValues(q string) []string {
 	var out []string
 	for _, pair := range strings.Split(q, "&") {
 		k, v, _ := strings.Cut(pair, "=")
@@ -218,10 +202,10 @@ func fzOracleQuery(q string) []string {
 	return out
 }
 
-// fzOracleQueryToken decodes and classifies one query value: the size cap
+// oracleQueryToken decodes and classifies one query value: the size cap
 // on the decoded length (a bad "%" counting as one byte) first, then the
 // escapes, then the token syntax.
-func fzOracleQueryToken(raw string, maxSize int) (string, error) {
+func oracleQueryToken(raw string, maxSize int) (string, error) {
 	if len(raw)-2*len(reEscape.FindAllString(raw, -1)) > maxSize {
 		return "", core.ErrTokenTooLarge
 	}
@@ -229,11 +213,11 @@ func fzOracleQueryToken(raw string, maxSize int) (string, error) {
 	if err != nil {
 		return "", core.ErrInvalidRequest
 	}
-	return tok, fzOracleToken(tok, maxSize)
+	return tok, oracleToken(tok, maxSize)
 }
 
-// fzOracleToken classifies one token value (from any source).
-func fzOracleToken(tok string, maxSize int) error {
+// oracleToken classifies one token value (from any source).
+func oracleToken(tok string, maxSize int) error {
 	if len(tok) > maxSize {
 		return core.ErrTokenTooLarge
 	}
@@ -243,9 +227,9 @@ func fzOracleToken(tok string, maxSize int) error {
 	return nil
 }
 
-// fzOracle returns the token a request carries, or the sentinel the
+// oracleCredential returns the token a request carries, or the sentinel the
 // request must be refused with.
-func fzOracle(c fzCreds, query, cookie bool, maxSize int) (string, error) {
+func oracleCredential(c fuzzedCreds, query, cookie bool, maxSize int) (string, error) {
 	if len(c.auth) > 1 {
 		return "", core.ErrMultipleCredentials
 	}
@@ -259,7 +243,7 @@ func fzOracle(c fzCreds, query, cookie bool, maxSize int) (string, error) {
 			if m[1] == "" {
 				return "", core.ErrInvalidRequest
 			}
-			if err := fzOracleToken(m[1], maxSize); err != nil {
+			if err := oracleToken(m[1], maxSize); err != nil {
 				return "", err
 			}
 			token, found = m[1], true
@@ -268,12 +252,12 @@ func fzOracle(c fzCreds, query, cookie bool, maxSize int) (string, error) {
 			return "", core.ErrInvalidRequest
 		}
 	}
-	qs := fzOracleQuery(c.query)
+	qs := oracleQueryValues(c.query)
 	if query && len(qs) > 0 {
 		if len(qs) > 1 || found {
 			return "", core.ErrMultipleCredentials
 		}
-		tok, err := fzOracleQueryToken(qs[0], maxSize)
+		tok, err := oracleQueryToken(qs[0], maxSize)
 		if err != nil {
 			return "", err
 		}
@@ -283,7 +267,7 @@ func fzOracle(c fzCreds, query, cookie bool, maxSize int) (string, error) {
 		if found {
 			return "", core.ErrMultipleCredentials
 		}
-		if err := fzOracleToken(c.cookie, maxSize); err != nil {
+		if err := oracleToken(c.cookie, maxSize); err != nil {
 			return "", err
 		}
 		token, found = c.cookie, true
@@ -305,8 +289,8 @@ func fzOracle(c fzCreds, query, cookie bool, maxSize int) (string, error) {
 // gives that token.
 func FuzzAuthenticate(f *testing.F) {
 	const maxSize = 1024 // the smallest cap, so the fuzzer can reach it
-	fx := fzNewFixture(f, []string{"EdDSA", "ES256"}, core.WithMaxTokenSize(maxSize))
-	sources := fzVerifier(f, fx.iss, core.WithMaxTokenSize(maxSize), core.WithQueryToken(), core.WithCookieToken(fzCookie))
+	fx := newFixture(f, []string{"EdDSA", "ES256"}, core.WithMaxTokenSize(maxSize))
+	sources := fixedClockVerifier(f, fx.iss, core.WithMaxTokenSize(maxSize), core.WithQueryToken(), core.WithCookieToken(sessionCookie))
 	tok := fx.valid[0]
 	for _, s := range []struct {
 		a1, a2        string
@@ -354,19 +338,19 @@ func FuzzAuthenticate(f *testing.F) {
 		f.Add(s.a1, s.a2, s.nAuth, s.query, s.cookie, s.cookieSet, s.qc)
 	}
 	f.Fuzz(func(t *testing.T, a1, a2 string, nAuth uint8, query, cookie string, cookieSet, withSources bool) {
-		c := fzCreds{auth: []string{a1, a2}[:nAuth%3], query: query, cookie: cookie, hasCookie: cookieSet}
+		c := fuzzedCreds{auth: []string{a1, a2}[:nAuth%3], query: query, cookie: cookie, hasCookie: cookieSet}
 		v := fx.v
 		if withSources {
 			v = sources
 		}
 		ctx := context.Background()
-		want, wantErr := fzOracle(c, withSources, withSources, maxSize)
+		want, wantErr := oracleCredential(c, withSources, withSources, maxSize)
 		p, err := v.Authenticate(ctx, c)
 		if wantErr != nil {
 			if !errors.Is(err, wantErr) {
 				t.Fatalf("Authenticate(%+v) = %v, want %v", c, err, wantErr)
 			}
-			fzCheckError(t, err, "")
+			checkRefusal(t, err, "")
 			op, oerr := v.AuthenticateOptional(ctx, c)
 			if errors.Is(wantErr, core.ErrNoCredentials) {
 				if op != nil || oerr != nil {
@@ -388,7 +372,7 @@ func FuzzAuthenticate(f *testing.F) {
 			}
 		}
 		if err != nil {
-			fzCheckError(t, err, want)
+			checkRefusal(t, err, want)
 			return
 		}
 		if p == nil || vp == nil || !slices.Contains(fx.valid, want) {
@@ -404,15 +388,15 @@ func FuzzAuthenticate(f *testing.F) {
 // a well-formed *Error, or accepts it only when its signed part is exactly
 // that of a token the issuer minted.
 func FuzzVerify(f *testing.F) {
-	fx := fzNewFixture(f, []string{"RS256", "ES256", "EdDSA", "PS384"})
+	fx := newFixture(f, []string{"RS256", "ES256", "EdDSA", "PS384"})
 	for _, tok := range fx.valid {
 		f.Add(tok)
 		f.Add(tok + ".")
 		f.Add(signingInput(tok) + ".")
 		f.Add(strings.ReplaceAll(tok, ".", ".."))
 	}
-	h := fzB64.EncodeToString([]byte(`{"alg":"none"}`))
-	p := fzB64.EncodeToString([]byte(`{"exp":9999999999}`))
+	h := b64.EncodeToString([]byte(`{"alg":"none"}`))
+	p := b64.EncodeToString([]byte(`{"exp":9999999999}`))
 	for _, s := range []string{"", ".", "..", "...", h + "." + p + ".", h + "." + p, "a.b.c", "e30.e30.e30",
 		strings.Repeat(".", 4096), "eyJhbGciOiJSUzI1NiJ9.e30.AAAA", "eyJhbGciOiJSUzI1NiJ9==.e30.AAAA"} {
 		f.Add(s)
@@ -420,7 +404,7 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tok string) {
 		p, err := fx.v.Verify(context.Background(), tok)
 		if err != nil {
-			if e := fzCheckError(t, err, tok); e.Status != 401 {
+			if e := checkRefusal(t, err, tok); e.Status != 401 {
 				t.Fatalf("status %d for a token", e.Status)
 			}
 			return
@@ -447,18 +431,18 @@ func FuzzVerify(f *testing.F) {
 // docs/security.md) decides: an accepted token must satisfy every rule, and a token
 // the oracle finds plainly valid must be accepted.
 func FuzzVerifySegments(f *testing.F) {
-	fx := fzNewFixture(f, []string{"EdDSA"})
+	fx := newFixture(f, []string{"EdDSA"})
 	key := fx.iss.SigningKey()
 	orig := fx.valid[0]
 	parts := strings.Split(orig, ".")
-	oh, _ := fzB64.DecodeString(parts[0])
-	op, _ := fzB64.DecodeString(parts[1])
-	osig, _ := fzB64.DecodeString(parts[2])
+	oh, _ := b64.DecodeString(parts[0])
+	op, _ := b64.DecodeString(parts[1])
+	osig, _ := b64.DecodeString(parts[2])
 	for m := range uint8(4) {
 		f.Add(oh, op, osig, m)
 	}
 	iss, kid := fx.iss.URL, key.ID
-	exp, now := fzNow.Unix()+3600, fzNow.Unix()
+	exp, now := fixedNow.Unix()+3600, fixedNow.Unix()
 	hdr := func(extra string) []byte { return []byte(`{"alg":"EdDSA","kid":"` + kid + `"` + extra + `}`) }
 	claims := func(extra string) []byte {
 		return []byte(`{"iss":"` + iss + `","aud":"account","exp":` + itoa(exp) + extra + `}`)
@@ -469,8 +453,8 @@ func FuzzVerifySegments(f *testing.F) {
 		{hdr(`,"typ":"at+jwt"`), claims(`,"scope":"a b","scp":["c"],"client_id":"x"`)},
 		{hdr(`,"alg":"EdDSA"`), claims("")},
 		{hdr(`,"crit":[]`), claims("")},
-		{hdr(fzParams(core.MaxHeaderMembers - 2)), claims("")},
-		{hdr(fzParams(core.MaxHeaderMembers - 1)), claims("")},
+		{hdr(params(maxHeaderParams - 2)), claims("")},
+		{hdr(params(maxHeaderParams - 1)), claims("")},
 		{hdr(`,"jku":"http://127.0.0.1:1/jwks","x5u":"http://127.0.0.1:1/c","jwk":{"kty":"OKP"},"x5c":["AA"]`), claims("")},
 		{[]byte(`{"alg":"none","kid":"` + kid + `"}`), claims("")},
 		{[]byte(`{"alg":"ES256","kid":"` + kid + `"}`), claims("")},
@@ -499,20 +483,20 @@ func FuzzVerifySegments(f *testing.F) {
 		var tok string
 		switch mode % 4 {
 		case 0:
-			tok = fzB64.EncodeToString(header) + "." + fzB64.EncodeToString(payload) + "." + parts[2]
+			tok = b64.EncodeToString(header) + "." + b64.EncodeToString(payload) + "." + parts[2]
 		case 1:
 			var err error
 			if tok, err = key.Sign(key.Alg, header, payload); err != nil {
 				t.Fatalf("sign: %v", err)
 			}
 		case 2:
-			tok = parts[0] + "." + parts[1] + "." + fzB64.EncodeToString(sig)
+			tok = parts[0] + "." + parts[1] + "." + b64.EncodeToString(sig)
 		case 3:
 			tok = string(header) + "." + string(payload) + "." + string(sig)
 		}
 		p, err := fx.v.Verify(context.Background(), tok)
 		if err != nil {
-			fzCheckError(t, err, tok)
+			checkRefusal(t, err, tok)
 		}
 		switch mode % 4 {
 		case 0:
@@ -528,7 +512,7 @@ func FuzzVerifySegments(f *testing.F) {
 				t.Fatalf("accepted a token that was never signed: %q", tok)
 			}
 		case 1:
-			bad, unsure := fzOracleSigned(header, payload, iss, kid)
+			bad, unsure := oracleSigned(header, payload, iss, kid)
 			if err == nil && bad != "" {
 				t.Fatalf("accepted a signed token that breaks a rule (%s):\nheader  %s\npayload %s", bad, header, payload)
 			}
@@ -544,8 +528,8 @@ func FuzzVerifySegments(f *testing.F) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// fzParams is n header parameters p0 … p<n-1>, each after a comma.
-func fzParams(n int) string {
+// params is n header parameters p0 … p<n-1>, each after a comma.
+func params(n int) string {
 	var b strings.Builder
 	for i := range n {
 		b.WriteString(`,"p` + strconv.Itoa(i) + `":0`)
@@ -553,30 +537,30 @@ func fzParams(n int) string {
 	return b.String()
 }
 
-// fzOracleSigned applies the rules of docs/security.md to a header and payload that
+// oracleSigned applies the rules of docs/security.md to a header and payload that
 // carry a genuine signature of the issuer's only key (EdDSA), using
 // encoding/json. bad names a rule the token breaks; unsure names a feature
 // on which a strict reader may legitimately refuse what encoding/json
 // accepts (invalid UTF-8, deep nesting), so acceptance is not required.
-func fzOracleSigned(header, payload []byte, iss, kid string) (bad, unsure string) {
-	h, hdup, err := fzTopLevel(header)
+func oracleSigned(header, payload []byte, iss, kid string) (bad, unsure string) {
+	h, hdup, err := topLevel(header)
 	if err != nil {
 		return "header is not a JSON object: " + err.Error(), ""
 	}
-	c, cdup, err := fzTopLevel(payload)
+	c, cdup, err := topLevel(payload)
 	if err != nil {
 		return "payload is not a JSON object: " + err.Error(), ""
 	}
 	if hdup || cdup {
 		return "duplicate member", ""
 	}
-	if len(h) > core.MaxHeaderMembers {
+	if len(h) > maxHeaderParams {
 		return "too many header parameters", ""
 	}
 	if !utf8.Valid(header) || !utf8.Valid(payload) {
 		unsure = "invalid UTF-8"
 	}
-	if fzNesting(header) > strictjson.MaxDepth || fzNesting(payload) > strictjson.MaxDepth {
+	if nesting(header) > strictjson.MaxDepth || nesting(payload) > strictjson.MaxDepth {
 		unsure = "deep nesting"
 	}
 	str := func(m map[string]json.RawMessage, name string) (string, bool, bool) {
@@ -664,8 +648,8 @@ func fzOracleSigned(header, payload []byte, iss, kid string) (bad, unsure string
 			unsure = "azp type (checked only when it is the client id)"
 		}
 	}
-	n := float64(fzNow.UnixNano()) / 1e9
-	lw := core.DefaultLeeway.Seconds()
+	n := float64(fixedNow.UnixNano()) / 1e9
+	lw := defaultLeeway.Seconds()
 	exp, has, _ := num("exp")
 	if !has {
 		return "exp missing", unsure
@@ -692,9 +676,9 @@ func fzOracleSigned(header, payload []byte, iss, kid string) (bad, unsure string
 	return "", unsure
 }
 
-// fzTopLevel decodes one JSON object with encoding/json, keeping each
+// topLevel decodes one JSON object with encoding/json, keeping each
 // member's raw value, and reports whether a name occurs twice.
-func fzTopLevel(b []byte) (map[string]json.RawMessage, bool, error) {
+func topLevel(b []byte) (map[string]json.RawMessage, bool, error) {
 	if !json.Valid(b) {
 		return nil, false, errors.New("invalid JSON")
 	}
@@ -732,8 +716,8 @@ func fzTopLevel(b []byte) (map[string]json.RawMessage, bool, error) {
 	return out, dup, nil
 }
 
-// fzNesting returns the deepest nesting of arrays and objects in JSON text.
-func fzNesting(b []byte) int {
+// nesting returns the deepest nesting of arrays and objects in JSON text.
+func nesting(b []byte) int {
 	depth, deepest, inStr := 0, 0, false
 	for i := 0; i < len(b); i++ {
 		switch c := b[i]; {
@@ -764,10 +748,7 @@ func fzNesting(b []byte) int {
 func FuzzParseJWKS(f *testing.F) {
 	var keys []any
 	for _, a := range authtest.Algorithms {
-		k, err := authtest.NewKey(a)
-		if err != nil {
-			f.Fatalf("NewKey: %v", err)
-		}
+		k := newKey(f, a)
 		keys = append(keys, k.JWK())
 		b, _ := json.Marshal(map[string]any{"keys": []any{k.JWK()}})
 		f.Add(b)
@@ -806,19 +787,19 @@ func FuzzParseJWKS(f *testing.F) {
 		`{"keys":[],"keys":[]}`, `{"Keys":[]}`, `{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}`,
 		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA"}]}`, `{"keys":[{"kty":"OKP","crv":"X25519","x":"` + strings.Repeat("A", 43) + `"}]}`,
 		`{"keys":[{"kty":"EC","crv":"P-256K","x":"AA","y":"AA"}]}`, `{"keys":[{"kty":"RSA","kty":"EC"}]}`,
-		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + fzB64.EncodeToString(fzHex(f, jkTorsion[0].hex)) + `"}]}`,
-		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + fzB64.EncodeToString(fzHex(f, jkNonCanonical[2].hex)) + `"}]}`,
-		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + fzB64.EncodeToString(fzHex(f, jkTorsion[4].hex)) + `"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + b64.EncodeToString(decodeHex(f, smallOrderEd[0].hex)) + `"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + b64.EncodeToString(decodeHex(f, nonCanonicalEd[2].hex)) + `"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + b64.EncodeToString(decodeHex(f, smallOrderEd[4].hex)) + `"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, skipped, err := jwks.Parse(body, nil, time.Now())
-		obj, dup, oerr := fzTopLevel(body)
+		obj, dup, oerr := topLevel(body)
 		var elems []json.RawMessage
 		keysOK := oerr == nil && !dup && obj["keys"] != nil && json.Unmarshal(obj["keys"], &elems) == nil && obj["keys"][0] == '['
 		if err != nil {
-			if keysOK && utf8.Valid(body) && fzNesting(body) <= strictjson.MaxDepth {
+			if keysOK && utf8.Valid(body) && nesting(body) <= strictjson.MaxDepth {
 				t.Fatalf("refused a JWKS with a keys array: %v", err)
 			}
 			return
@@ -833,12 +814,12 @@ func FuzzParseJWKS(f *testing.F) {
 			t.Fatalf("one-key set %v with %d keys", only, got.Count())
 		}
 		for k := range got.Keys() {
-			fzCheckKey(t, k)
+			checkLoadedKey(t, k)
 		}
 	})
 }
 
-func fzCheckKey(t *testing.T, key *jwks.Key) {
+func checkLoadedKey(t *testing.T, key *jwks.Key) {
 	t.Helper()
 	k := struct{ KID, Alg, Kind string }{key.KID(), key.Alg(), key.Kind().String()}
 	family := map[string]string{"RSA": "RS256 RS384 RS512 PS256 PS384 PS512", "P-256": "ES256", "P-384": "ES384", "P-521": "ES512", "Ed25519": "EdDSA"}[k.Kind]
@@ -858,7 +839,7 @@ func fzCheckKey(t *testing.T, key *jwks.Key) {
 		if k.Kind != "Ed25519" || len(pub) != ed25519.PublicKeySize {
 			t.Fatalf("Ed25519 key of %d bytes loaded", len(pub))
 		}
-		if fzEdWeak(pub) {
+		if weakEd25519(pub) {
 			t.Fatalf("weak Ed25519 key %x loaded", []byte(pub))
 		}
 	default:
@@ -866,20 +847,12 @@ func fzCheckKey(t *testing.T, key *jwks.Key) {
 	}
 }
 
-func fzHex(f *testing.F, s string) []byte {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		f.Fatal(err)
-	}
-	return b
-}
-
-// fzEdWeak is the reference for the Ed25519 key check, written from the
+// weakEd25519 is the reference for the Ed25519 key check, written from the
 // encodings rather than from curve arithmetic: an encoding is canonical when
 // y is below p = 2^255-19 and x = 0 (only for y = 1 and y = p-1) carries no
 // sign bit; a canonical encoding is of small order when it is one of the
-// eight points jkTorsion lists.
-func fzEdWeak(pub []byte) bool {
+// eight points smallOrderEd lists.
+func weakEd25519(pub []byte) bool {
 	be := slices.Clone(pub)
 	sign := be[31] >> 7
 	be[31] &= 0x7f
@@ -890,7 +863,7 @@ func fzEdWeak(pub []byte) bool {
 	if y.Cmp(p) >= 0 || sign == 1 && (y.Cmp(big.NewInt(1)) == 0 || y.Cmp(pm1) == 0) {
 		return true
 	}
-	for _, tp := range jkTorsion {
+	for _, tp := range smallOrderEd {
 		if hex.EncodeToString(pub) == tp.hex {
 			return true
 		}

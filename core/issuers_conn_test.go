@@ -45,7 +45,7 @@ func TestIssuersShareConnections(t *testing.T) {
 	t.Cleanup(srv.Close)
 	prefix = srv.URL + "/t/"
 
-	v := newMulti(t, core.WithIssuerResolver(func(_ context.Context, iss string) ([]core.Option, bool, error) {
+	v := readyVerifier(t, core.WithIssuerResolver(func(_ context.Context, iss string) ([]core.Option, bool, error) {
 		return []core.Option{core.WithAudiences(authtest.DefaultAudience)}, strings.HasPrefix(iss, prefix), nil
 	}))
 	const tenants = 20

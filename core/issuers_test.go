@@ -19,22 +19,6 @@ import (
 	"github.com/jwksauth/jwksauth/core/authtest"
 )
 
-// newMulti is a many-issuer Verifier, ready.
-func newMulti(t *testing.T, opts ...core.Option) *core.Verifier {
-	t.Helper()
-	v, err := core.New(context.Background(), opts...)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = v.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := v.Ready(ctx); err != nil {
-		t.Fatalf("Ready: %v", err)
-	}
-	return v
-}
-
 func bearerReq(tok string) *http.Request {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Authorization", "Bearer "+tok)
@@ -45,7 +29,7 @@ func bearerReq(tok string) *http.Request {
 // not listed is refused and fetches nothing.
 func TestIssuersFixedSet(t *testing.T) {
 	users, machines := authtest.MustIssuer(t), authtest.MustIssuer(t)
-	v := newMulti(t, core.WithIssuers(
+	v := readyVerifier(t, core.WithIssuers(
 		core.Issuer{URL: users.URL, Options: []core.Option{core.WithAudiences("users-api"), core.WithScopeClaims("scope")}},
 		core.Issuer{URL: machines.URL, Options: []core.Option{core.WithAudiences("machines-api"), core.WithScopeClaims("permissions")}},
 	))
@@ -120,7 +104,7 @@ func TestIssuersNoCrossKeys(t *testing.T) {
 	bKey.ID = shared.ID
 	a.AddKey(shared, true)
 	b.AddKey(bKey, true)
-	v := newMulti(t, core.WithAudiences(authtest.DefaultAudience), core.WithIssuers(core.Issuer{URL: a.URL}, core.Issuer{URL: b.URL}))
+	v := readyVerifier(t, core.WithAudiences(authtest.DefaultAudience), core.WithIssuers(core.Issuer{URL: a.URL}, core.Issuer{URL: b.URL}))
 	ctx := context.Background()
 	genuine := a.MustMint(t, nil)
 	if _, err := v.Verify(ctx, genuine); err != nil {
@@ -141,7 +125,7 @@ func TestIssuersNoCrossKeys(t *testing.T) {
 // new tokens only.
 func TestIssuersOutageIsolated(t *testing.T) {
 	a, b := authtest.MustIssuer(t), authtest.MustIssuer(t)
-	v := newMulti(t, core.WithAudiences(authtest.DefaultAudience), core.WithIssuers(core.Issuer{URL: a.URL}, core.Issuer{URL: b.URL}),
+	v := readyVerifier(t, core.WithAudiences(authtest.DefaultAudience), core.WithIssuers(core.Issuer{URL: a.URL}, core.Issuer{URL: b.URL}),
 		core.WithUnknownKIDCooldown(time.Second))
 	ctx := context.Background()
 	a.SetFault(authtest.FaultDown)
@@ -174,7 +158,7 @@ func TestIssuerResolver(t *testing.T) {
 		}
 		return nil, false, nil
 	}
-	v := newMulti(t, core.WithIssuerResolver(resolve), core.WithIssuerTable(1, time.Hour))
+	v := readyVerifier(t, core.WithIssuerResolver(resolve), core.WithIssuerTable(1, time.Hour))
 	ctx := context.Background()
 	tok1 := t1.MustMint(t, nil)
 	var wg sync.WaitGroup
@@ -234,7 +218,7 @@ func TestIssuerResolverFailures(t *testing.T) {
 	iss := authtest.MustIssuer(t)
 	var fail atomic.Bool
 	fail.Store(true)
-	v := newMulti(t, core.WithIssuerResolver(func(_ context.Context, name string) ([]core.Option, bool, error) {
+	v := readyVerifier(t, core.WithIssuerResolver(func(_ context.Context, name string) ([]core.Option, bool, error) {
 		if fail.Load() {
 			return nil, false, errors.New("tenant database down")
 		}
@@ -249,7 +233,7 @@ func TestIssuerResolverFailures(t *testing.T) {
 		t.Fatalf("after the resolver recovered: %v", err)
 	}
 	other := authtest.MustIssuer(t)
-	w := newMulti(t, core.WithIssuerResolver(func(context.Context, string) ([]core.Option, bool, error) {
+	w := readyVerifier(t, core.WithIssuerResolver(func(context.Context, string) ([]core.Option, bool, error) {
 		return []core.Option{core.WithIssuer(other.URL), core.WithAudiences(authtest.DefaultAudience)}, true, nil
 	}))
 	if _, err := w.Verify(ctx, tok); !errors.Is(err, core.ErrIssuerInvalid) {
@@ -261,7 +245,7 @@ func TestIssuerResolverFailures(t *testing.T) {
 // every issuer.
 func TestIssuersKeyfuncAndMetadata(t *testing.T) {
 	a, b := authtest.MustIssuer(t), authtest.MustIssuer(t)
-	v := newMulti(t, core.WithIssuers(core.Issuer{URL: a.URL}, core.Issuer{URL: b.URL}),
+	v := readyVerifier(t, core.WithIssuers(core.Issuer{URL: a.URL}, core.Issuer{URL: b.URL}),
 		core.WithResource("https://api.example.com", core.ResourceMetadata{}))
 	kf := v.Keyfunc(context.Background())
 	for _, iss := range []*authtest.Issuer{a, b} {

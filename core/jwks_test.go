@@ -23,43 +23,41 @@ import (
 	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
 
-var jkInternals = core.JWKSInternals
-
-// jkClock is a settable clock, shared by a verifier and its issuer.
-type jkClock struct {
+// settableClock is a settable clock, shared by a verifier and its issuer.
+type settableClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func jkNewClock() *jkClock { return &jkClock{t: time.Now()} }
+func newSettableClock() *settableClock { return &settableClock{t: time.Now()} }
 
-func (c *jkClock) Now() time.Time {
+func (c *settableClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *jkClock) Add(d time.Duration) {
+func (c *settableClock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
 
-// jkProbe records what the hooks report.
-type jkProbe struct {
+// hookProbe records what the hooks report.
+type hookProbe struct {
 	mu        sync.Mutex
 	refreshes []core.RefreshInfo
-	skipped   []jkSkip
+	skipped   []skippedKey
 	unknown   atomic.Int64
 	cooldown  atomic.Int64
 }
 
-type jkSkip struct {
+type skippedKey struct {
 	kid    string
 	reason error
 }
 
-func (p *jkProbe) hooks() core.Hooks {
+func (p *hookProbe) hooks() core.Hooks {
 	return core.Hooks{
 		OnRefresh: func(ri core.RefreshInfo) {
 			p.mu.Lock()
@@ -68,7 +66,7 @@ func (p *jkProbe) hooks() core.Hooks {
 		},
 		OnKeySkipped: func(kid string, reason error) {
 			p.mu.Lock()
-			p.skipped = append(p.skipped, jkSkip{kid, reason})
+			p.skipped = append(p.skipped, skippedKey{kid, reason})
 			p.mu.Unlock()
 		},
 		OnUnknownKID: func() { p.unknown.Add(1) },
@@ -76,19 +74,19 @@ func (p *jkProbe) hooks() core.Hooks {
 	}
 }
 
-func (p *jkProbe) Refreshes() []core.RefreshInfo {
+func (p *hookProbe) Refreshes() []core.RefreshInfo {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]core.RefreshInfo(nil), p.refreshes...)
 }
 
-func (p *jkProbe) Skipped() []jkSkip {
+func (p *hookProbe) Skipped() []skippedKey {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]jkSkip(nil), p.skipped...)
+	return append([]skippedKey(nil), p.skipped...)
 }
 
-func (p *jkProbe) last(t *testing.T) core.RefreshInfo {
+func (p *hookProbe) last(t *testing.T) core.RefreshInfo {
 	t.Helper()
 	rs := p.Refreshes()
 	if len(rs) == 0 {
@@ -97,23 +95,23 @@ func (p *jkProbe) last(t *testing.T) core.RefreshInfo {
 	return rs[len(rs)-1]
 }
 
-// jkLogs is a slog.Handler that keeps the records.
-type jkLogs struct {
+// logRecorder is a slog.Handler that keeps the records.
+type logRecorder struct {
 	mu   sync.Mutex
-	recs []jkLogRec
+	recs []logRecord
 }
 
-type jkLogRec struct {
+type logRecord struct {
 	level slog.Level
 	msg   string
 	attrs map[string]string
 }
 
-func (s *jkLogs) Enabled(context.Context, slog.Level) bool { return true }
-func (s *jkLogs) WithAttrs([]slog.Attr) slog.Handler       { return s }
-func (s *jkLogs) WithGroup(string) slog.Handler            { return s }
-func (s *jkLogs) Handle(_ context.Context, r slog.Record) error {
-	rec := jkLogRec{level: r.Level, msg: r.Message, attrs: map[string]string{}}
+func (s *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (s *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return s }
+func (s *logRecorder) WithGroup(string) slog.Handler            { return s }
+func (s *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	rec := logRecord{level: r.Level, msg: r.Message, attrs: map[string]string{}}
 	r.Attrs(func(a slog.Attr) bool {
 		rec.attrs[a.Key] = a.Value.String()
 		return true
@@ -124,7 +122,7 @@ func (s *jkLogs) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
-func (s *jkLogs) find(level slog.Level, msgPart, key, val string) int {
+func (s *logRecorder) find(level slog.Level, msgPart, key, val string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
@@ -136,14 +134,14 @@ func (s *jkLogs) find(level slog.Level, msgPart, key, val string) int {
 	return n
 }
 
-// jkHits records when the issuer received each JWKS request.
-type jkHits struct {
+// jwksHits records when the issuer received each JWKS request.
+type jwksHits struct {
 	mu    sync.Mutex
 	times []time.Time
 }
 
-func jkWatchHits(iss *authtest.Issuer) *jkHits {
-	h := &jkHits{}
+func watchJWKSHits(iss *authtest.Issuer) *jwksHits {
+	h := &jwksHits{}
 	iss.SetJWKSHook(func(*http.Request) {
 		h.mu.Lock()
 		h.times = append(h.times, time.Now())
@@ -152,10 +150,10 @@ func jkWatchHits(iss *authtest.Issuer) *jkHits {
 	return h
 }
 
-func (h *jkHits) wait(t *testing.T, n int, timeout time.Duration) []time.Time {
+func (h *jwksHits) wait(t *testing.T, n int, timeout time.Duration) []time.Time {
 	t.Helper()
 	var out []time.Time
-	jkWaitFor(t, timeout, func() bool {
+	waitFor(t, timeout, func() bool {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		out = append([]time.Time(nil), h.times...)
@@ -164,37 +162,37 @@ func (h *jkHits) wait(t *testing.T, n int, timeout time.Duration) []time.Time {
 	return out
 }
 
-type jkEnv struct {
+type cacheEnv struct {
 	t     *testing.T
 	iss   *authtest.Issuer
 	v     *core.Verifier
-	probe *jkProbe
-	logs  *jkLogs
+	probe *hookProbe
+	logs  *logRecorder
 }
 
-// jkIssuer starts an issuer with a P-256 key, quick to generate; the
+// p256Issuer starts an issuer with a P-256 key, quick to generate; the
 // cache does not care about the key type.
-func jkIssuer(t *testing.T) *authtest.Issuer {
+func p256Issuer(t *testing.T) *authtest.Issuer {
 	t.Helper()
 	return authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
 }
 
-// jkStart builds a verifier for iss with the JWKS URL given, a recording
+// startVerifier builds a verifier for iss with the JWKS URL given, a recording
 // logger and hooks, then opts.
-func jkStart(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *jkEnv {
+func startVerifier(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *cacheEnv {
 	t.Helper()
-	return jkBuild(t, iss, append([]core.Option{core.WithJWKSURL(iss.JWKSURL())}, opts...)...)
+	return buildCacheEnv(t, iss, append([]core.Option{core.WithJWKSURL(iss.JWKSURL())}, opts...)...)
 }
 
-// jkStartDiscovering is jkStart without the JWKS URL: it is discovered.
-func jkStartDiscovering(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *jkEnv {
+// startDiscovering is startVerifier without the JWKS URL: it is discovered.
+func startDiscovering(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *cacheEnv {
 	t.Helper()
-	return jkBuild(t, iss, opts...)
+	return buildCacheEnv(t, iss, opts...)
 }
 
-func jkBuild(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *jkEnv {
+func buildCacheEnv(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *cacheEnv {
 	t.Helper()
-	e := &jkEnv{t: t, iss: iss, probe: &jkProbe{}, logs: &jkLogs{}}
+	e := &cacheEnv{t: t, iss: iss, probe: &hookProbe{}, logs: &logRecorder{}}
 	all := append([]core.Option{
 		core.WithIssuer(iss.URL),
 		core.WithAudiences(authtest.DefaultAudience),
@@ -210,7 +208,7 @@ func jkBuild(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *jkEnv {
 	return e
 }
 
-func (e *jkEnv) ready() {
+func (e *cacheEnv) ready() {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -220,108 +218,43 @@ func (e *jkEnv) ready() {
 }
 
 // verify verifies tok and reports how long it took.
-func (e *jkEnv) verify(tok string) (time.Duration, error) {
+func (e *cacheEnv) verify(tok string) (time.Duration, error) {
 	return e.verifyCtx(context.Background(), tok)
 }
 
-func (e *jkEnv) verifyCtx(ctx context.Context, tok string) (time.Duration, error) {
+func (e *cacheEnv) verifyCtx(ctx context.Context, tok string) (time.Duration, error) {
 	began := time.Now()
 	_, err := e.v.Verify(ctx, tok)
 	return time.Since(began), err
 }
 
-func (e *jkEnv) mustVerify(tok string) {
+func (e *cacheEnv) mustVerify(tok string) {
 	e.t.Helper()
 	if _, err := e.verify(tok); err != nil {
 		e.t.Fatalf("Verify: %v", err)
 	}
 }
 
-func jkRandomKID() string {
+func randomKID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return "unknown-" + hex.EncodeToString(b)
 }
 
-// jkUnknownToken is a token of iss's signing key under a kid nobody publishes.
-func jkUnknownToken(t *testing.T, iss *authtest.Issuer) string {
+// unknownKIDToken is a token of iss's signing key under a kid nobody publishes.
+func unknownKIDToken(t *testing.T, iss *authtest.Issuer) string {
 	t.Helper()
-	return iss.MustMint(t, nil, authtest.Header("kid", jkRandomKID()))
+	return iss.MustMint(t, nil, authtest.Header("kid", randomKID()))
 }
 
-// jkWantErr checks that err is an *Error with the status and sentinel.
-func jkWantErr(t *testing.T, err error, status int, kind error) *core.Error {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("err = nil, want %d %v", status, kind)
-	}
-	var ce *core.Error
-	if !errors.As(err, &ce) {
-		t.Fatalf("err %v (%T) is not a *core.Error", err, err)
-	}
-	if ce.Status != status || !errors.Is(err, kind) {
-		t.Fatalf("err = %d %v, want %d %v", ce.Status, err, status, kind)
-	}
-	if status == http.StatusServiceUnavailable && ce.RetryAfter <= 0 {
-		t.Fatalf("503 with RetryAfter %d, want > 0", ce.RetryAfter)
-	}
-	return ce
-}
-
-func jkWaitFor(t *testing.T, timeout time.Duration, cond func() bool, what string) {
+func waitFor(t *testing.T, timeout time.Duration, cond func() bool, what string) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("jkTimed out after %v waiting for %s", timeout, what)
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
 		}
 		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// TestRefreshSchedule checks the wait after a fetch and after a failure,
-// from the defaults and from options.
-func TestRefreshSchedule(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name        string
-		opts        []core.Option
-		lifetime    time.Duration
-		lo, hi      time.Duration
-		first, most time.Duration
-	}{
-		{name: "default interval without max-age", lifetime: -1, lo: 54 * time.Minute, hi: time.Hour, first: time.Second, most: time.Minute},
-		{name: "max-age between the default bounds", lifetime: 5 * time.Minute, lo: 270 * time.Second, hi: 5 * time.Minute, first: time.Second, most: time.Minute},
-		{name: "max-age below the default floor", lifetime: 2 * time.Second, lo: 9 * time.Second, hi: 10 * time.Second, first: time.Second, most: time.Minute},
-		{name: "no-cache uses the floor", lifetime: 0, lo: 9 * time.Second, hi: 10 * time.Second, first: time.Second, most: time.Minute},
-		// A year-long max-age (a static JWKS file) is held to a quarter of
-		// the 24 h staleness bound, not the 24 h ceiling: an outage that
-		// starts just before the refresh still gets 18 h on cached keys.
-		{name: "max-age above the default ceiling", lifetime: 365 * 24 * time.Hour, lo: 324 * time.Minute, hi: 6 * time.Hour, first: time.Second, most: time.Minute},
-		{name: "ceiling under a quarter of the staleness", opts: []core.Option{core.WithMaxStaleness(48 * time.Hour), core.WithRefreshBounds(10*time.Second, 10*time.Hour)}, lifetime: 72 * time.Hour, lo: 540 * time.Minute, hi: 10 * time.Hour, first: time.Second, most: time.Minute},
-		{name: "interval held to a quarter of the staleness", opts: []core.Option{core.WithMaxStaleness(time.Hour)}, lifetime: -1, lo: 810 * time.Second, hi: 15 * time.Minute, first: time.Second, most: time.Minute},
-		{name: "floor wins over a tiny staleness", opts: []core.Option{core.WithMaxStaleness(20 * time.Second)}, lifetime: time.Hour, lo: 9 * time.Second, hi: 10 * time.Second, first: time.Second, most: time.Minute},
-		{name: "custom interval", opts: []core.Option{core.WithRefreshInterval(10 * time.Minute)}, lifetime: -1, lo: 9 * time.Minute, hi: 10 * time.Minute, first: time.Second, most: time.Minute},
-		{name: "custom floor", opts: []core.Option{core.WithRefreshBounds(2*time.Second, time.Hour)}, lifetime: 0, lo: 1800 * time.Millisecond, hi: 2 * time.Second, first: time.Second, most: time.Minute},
-		{name: "custom ceiling", opts: []core.Option{core.WithRefreshBounds(time.Second, 2*time.Minute)}, lifetime: time.Hour, lo: 108 * time.Second, hi: 2 * time.Minute, first: time.Second, most: time.Minute},
-		{name: "short bounds shorten the backoff", opts: []core.Option{core.WithRefreshBounds(100*time.Millisecond, 20*time.Second)}, lifetime: -1, lo: 54 * time.Minute, hi: time.Hour, first: 100 * time.Millisecond, most: 20 * time.Second},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			opts := append([]core.Option{core.WithIssuer("https://issuer.example"), core.WithAudiences("api")}, tt.opts...)
-			next, first, most, err := jkInternals.Schedule(opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for range 50 {
-				if got := next(tt.lifetime); got < tt.lo || got > tt.hi {
-					t.Fatalf("next refresh for lifetime %v = %v, want within [%v, %v]", tt.lifetime, got, tt.lo, tt.hi)
-				}
-			}
-			if first != tt.first || most != tt.most {
-				t.Fatalf("backoff = %v..%v, want %v..%v", first, most, tt.first, tt.most)
-			}
-		})
 	}
 }
 
@@ -345,11 +278,11 @@ func TestBackgroundRefresh(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			iss := jkIssuer(t)
+			iss := p256Issuer(t)
 			iss.SetCacheControl(tt.cc)
 			iss.SetJWKSHeader("Age", tt.age)
-			hits := jkWatchHits(iss)
-			e := jkStart(t, iss, tt.opts...)
+			hits := watchJWKSHits(iss)
+			e := startVerifier(t, iss, tt.opts...)
 			times := hits.wait(t, 2, 5*time.Second)
 			if gap := times[1].Sub(times[0]); gap < tt.lo || gap > tt.hi {
 				t.Fatalf("the first scheduled refresh came %v after the load, want within [%v, %v]", gap, tt.lo, tt.hi)
@@ -369,7 +302,7 @@ func TestBackgroundRefresh(t *testing.T) {
 // once without any fetch.
 func TestUnknownKIDFlood(t *testing.T) {
 	t.Parallel()
-	iss := jkIssuer(t)
+	iss := p256Issuer(t)
 	var gated atomic.Bool
 	gate := make(chan struct{})
 	iss.SetJWKSHook(func(r *http.Request) {
@@ -380,7 +313,7 @@ func TestUnknownKIDFlood(t *testing.T) {
 			}
 		}
 	})
-	e := jkStart(t, iss, core.WithoutTokenCache(), core.WithUnknownKIDCooldown(time.Minute))
+	e := startVerifier(t, iss, core.WithoutTokenCache(), core.WithUnknownKIDCooldown(time.Minute))
 	e.ready()
 	known := make([]string, 8)
 	for i := range known {
@@ -390,7 +323,7 @@ func TestUnknownKIDFlood(t *testing.T) {
 	wave := func() []string {
 		toks := make([]string, flood)
 		for i := range toks {
-			toks[i] = jkUnknownToken(t, iss)
+			toks[i] = unknownKIDToken(t, iss)
 		}
 		return toks
 	}
@@ -438,7 +371,7 @@ func TestUnknownKIDFlood(t *testing.T) {
 			_, errs[i] = e.verify(tok)
 		}()
 	}
-	jkWaitFor(t, 5*time.Second, func() bool { return e.probe.unknown.Load() == flood }, "the flood to reach the cache")
+	waitFor(t, 5*time.Second, func() bool { return e.probe.unknown.Load() == flood }, "the flood to reach the cache")
 	heldFrom := knownN.Load()
 	time.Sleep(300 * time.Millisecond) // hold the fetch
 	if got := iss.JWKSHits() - base; got != 1 {
@@ -456,7 +389,7 @@ func TestUnknownKIDFlood(t *testing.T) {
 		if err == nil {
 			t.Fatalf("token %d with an unknown kid verified", i)
 		}
-		jkWantErr(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
+		wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
 	}
 
 	// Second flood, within the cooldown; a fetch would now take 2 s.
@@ -472,7 +405,7 @@ func TestUnknownKIDFlood(t *testing.T) {
 	fwg.Wait()
 	var worst time.Duration
 	for i, err := range errs {
-		jkWantErr(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
+		wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
 		worst = max(worst, lat[i])
 	}
 	if worst > 500*time.Millisecond {
@@ -498,15 +431,15 @@ func TestUnknownKIDFlood(t *testing.T) {
 // at once; after the cooldown a rotation is picked up.
 func TestCooldown(t *testing.T) {
 	t.Parallel()
-	clock := jkNewClock()
-	iss := jkIssuer(t)
+	clock := newSettableClock()
+	iss := p256Issuer(t)
 	iss.SetClock(clock.Now)
-	e := jkStart(t, iss, core.WithClock(clock.Now), core.WithUnknownKIDCooldown(30*time.Second))
+	e := startVerifier(t, iss, core.WithClock(clock.Now), core.WithUnknownKIDCooldown(30*time.Second))
 	e.ready()
 	base := iss.JWKSHits()
 
-	_, err := e.verify(jkUnknownToken(t, iss))
-	jkWantErr(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
+	_, err := e.verify(unknownKIDToken(t, iss))
+	wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
 	if got := iss.JWKSHits() - base; got != 1 {
 		t.Fatalf("%d fetches for the first unknown kid, want 1", got)
 	}
@@ -523,7 +456,7 @@ func TestCooldown(t *testing.T) {
 	for _, step := range []time.Duration{0, 10 * time.Second, 19 * time.Second} {
 		clock.Add(step)
 		d, err := e.verify(rotated)
-		jkWantErr(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
+		wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
 		if d > 300*time.Millisecond {
 			t.Fatalf("a request in the cooldown took %v, want it to fail at once", d)
 		}
@@ -554,10 +487,10 @@ func TestStartupLoadKeepsTheFirstCooldown(t *testing.T) {
 		name := map[bool]string{false: "JWKS URL", true: "discovery"}[discover]
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			iss := jkIssuer(t)
-			mk := jkStart
+			iss := p256Issuer(t)
+			mk := startVerifier
 			if discover {
-				mk = jkStartDiscovering
+				mk = startDiscovering
 			}
 			e := mk(t, iss, core.WithUnknownKIDCooldown(time.Hour))
 			e.ready()
@@ -583,13 +516,13 @@ func TestStartupLoadKeepsTheFirstCooldown(t *testing.T) {
 // refreshes verifies without any unknown-kid fetch.
 func TestRotationByScheduledRefresh(t *testing.T) {
 	t.Parallel()
-	iss := jkIssuer(t)
-	e := jkStart(t, iss, core.WithRefreshInterval(200*time.Millisecond))
+	iss := p256Issuer(t)
+	e := startVerifier(t, iss, core.WithRefreshInterval(200*time.Millisecond))
 	e.ready()
 	if _, err := iss.Rotate("EdDSA"); err != nil {
 		t.Fatal(err)
 	}
-	jkWaitFor(t, 3*time.Second, func() bool {
+	waitFor(t, 3*time.Second, func() bool {
 		for _, r := range e.probe.Refreshes() {
 			if r.Keys == 2 {
 				return true
@@ -622,14 +555,14 @@ func TestRetiredKeyStopsVerifying(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := jkNewClock()
-			iss := jkIssuer(t)
+			clock := newSettableClock()
+			iss := p256Issuer(t)
 			iss.SetClock(clock.Now)
 			opts := []core.Option{core.WithClock(clock.Now)}
 			if tt.scheduled {
 				opts = append(opts, core.WithRefreshInterval(300*time.Millisecond), core.WithRefreshBounds(100*time.Millisecond, time.Minute))
 			}
-			e := jkStart(t, iss, opts...)
+			e := startVerifier(t, iss, opts...)
 			e.ready()
 			old := iss.SigningKey()
 			cached := iss.MustMint(t, nil)
@@ -643,10 +576,10 @@ func TestRetiredKeyStopsVerifying(t *testing.T) {
 			// A bad answer does not remove the key.
 			iss.SetFault(authtest.FaultHTML)
 			if tt.scheduled {
-				jkWaitFor(t, 3*time.Second, func() bool { return e.probe.last(t).Err != nil }, "a failed scheduled refresh")
+				waitFor(t, 3*time.Second, func() bool { return e.probe.last(t).Err != nil }, "a failed scheduled refresh")
 			} else {
 				_, err := e.verify(iss.MustMint(t, nil))
-				jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+				wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 			}
 			if r := e.probe.last(t); !errors.Is(r.Err, jwks.ErrNotJSON) {
 				t.Fatalf("refresh error = %v, want the not-JSON failure", r.Err)
@@ -657,7 +590,7 @@ func TestRetiredKeyStopsVerifying(t *testing.T) {
 			// The next good answer does.
 			iss.SetFault(authtest.FaultNone)
 			if tt.scheduled {
-				jkWaitFor(t, 5*time.Second, func() bool { r := e.probe.last(t); return r.Err == nil && r.Keys == 1 }, "a good scheduled refresh")
+				waitFor(t, 5*time.Second, func() bool { r := e.probe.last(t); return r.Err == nil && r.Keys == 1 }, "a good scheduled refresh")
 			} else {
 				clock.Add(time.Minute) // past the cooldown
 				e.mustVerify(iss.MustMint(t, nil))
@@ -667,7 +600,7 @@ func TestRetiredKeyStopsVerifying(t *testing.T) {
 				if err == nil {
 					t.Fatalf("%s token of the retired key still verifies", name)
 				}
-				jkWantErr(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
+				wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
 			}
 		})
 	}
@@ -713,8 +646,8 @@ func TestFetchHygiene(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			iss := jkIssuer(t)
-			e := jkStart(t, iss, core.WithoutTokenCache(), core.WithFetchTimeout(timeout), core.WithMaxJWKSSize(1<<10))
+			iss := p256Issuer(t)
+			e := startVerifier(t, iss, core.WithoutTokenCache(), core.WithFetchTimeout(timeout), core.WithMaxJWKSSize(1<<10))
 			e.ready()
 			known := iss.MustMint(t, nil)
 			e.mustVerify(known)
@@ -723,8 +656,8 @@ func TestFetchHygiene(t *testing.T) {
 			} else {
 				iss.SetFault(tt.fault)
 			}
-			d, err := e.verify(jkUnknownToken(t, iss))
-			jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+			d, err := e.verify(unknownKIDToken(t, iss))
+			wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 			if tt.slow && (d < timeout-50*time.Millisecond || d > timeout+time.Second) {
 				t.Fatalf("the request waited %v, want about the fetch timeout %v", d, timeout)
 			}
@@ -766,7 +699,7 @@ func TestRedirects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			iss := jkIssuer(t)
+			iss := p256Issuer(t)
 			iss.Handle("GET /moved", http.RedirectHandler(tt.target(iss), http.StatusFound))
 			var theirs atomic.Int64
 			opts := []core.Option{core.WithJWKSURL(iss.URL + "/moved")}
@@ -776,7 +709,7 @@ func TestRedirects(t *testing.T) {
 					return nil
 				}}))
 			}
-			e := jkBuild(t, iss, opts...)
+			e := buildCacheEnv(t, iss, opts...)
 			if tt.ok {
 				e.ready()
 				e.mustVerify(iss.MustMint(t, nil))
@@ -785,7 +718,7 @@ func TestRedirects(t *testing.T) {
 				}
 				return
 			}
-			jkWaitFor(t, 3*time.Second, func() bool { return len(e.probe.Refreshes()) > 0 }, "the first fetch")
+			waitFor(t, 3*time.Second, func() bool { return len(e.probe.Refreshes()) > 0 }, "the first fetch")
 			if r := e.probe.last(t); !errors.Is(r.Err, jwks.ErrRedirect) {
 				t.Fatalf("refresh error = %v, want a refused redirect", r.Err)
 			}
@@ -793,7 +726,7 @@ func TestRedirects(t *testing.T) {
 				t.Fatal("the caller's redirect policy ran for a refused redirect")
 			}
 			_, err := e.verify(iss.MustMint(t, nil))
-			jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+			wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 		})
 	}
 }
@@ -803,10 +736,10 @@ func TestRedirects(t *testing.T) {
 // keys come back with the provider.
 func TestOutage(t *testing.T) {
 	t.Parallel()
-	clock := jkNewClock()
-	iss := jkIssuer(t)
+	clock := newSettableClock()
+	iss := p256Issuer(t)
 	iss.SetClock(clock.Now)
-	e := jkStart(t, iss, core.WithClock(clock.Now), core.WithMaxStaleness(time.Hour), core.WithUnknownKIDCooldown(30*time.Second))
+	e := startVerifier(t, iss, core.WithClock(clock.Now), core.WithMaxStaleness(time.Hour), core.WithUnknownKIDCooldown(30*time.Second))
 	e.ready()
 	iss.SetFault(authtest.FaultDown)
 
@@ -814,8 +747,8 @@ func TestOutage(t *testing.T) {
 	e.mustVerify(iss.MustMint(t, nil))
 
 	// An unknown kid while the provider is down: 503, through the error model.
-	_, err := e.verify(jkUnknownToken(t, iss))
-	ce := jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	_, err := e.verify(unknownKIDToken(t, iss))
+	ce := wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 	if ce.RetryAfter != 30 {
 		t.Fatalf("Retry-After %d, want the cooldown (30)", ce.RetryAfter)
 	}
@@ -832,8 +765,8 @@ func TestOutage(t *testing.T) {
 
 	// Within the cooldown: 503 at once, the remaining cooldown as Retry-After.
 	clock.Add(10 * time.Second)
-	d, err := e.verify(jkUnknownToken(t, iss))
-	ce = jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	d, err := e.verify(unknownKIDToken(t, iss))
+	ce = wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 	if ce.RetryAfter != 20 || d > 300*time.Millisecond {
 		t.Fatalf("in the cooldown: Retry-After %d after %v, want 20 at once", ce.RetryAfter, d)
 	}
@@ -844,7 +777,7 @@ func TestOutage(t *testing.T) {
 	// Past the staleness bound even the cached key answers 503.
 	clock.Add(2 * time.Minute)
 	_, err = e.verify(iss.MustMint(t, nil))
-	jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 
 	// The provider is back: the next refresh (after the cooldown) restores them.
 	iss.SetFault(authtest.FaultNone)
@@ -859,11 +792,11 @@ func TestOutage(t *testing.T) {
 // load is retried with growing waits and succeeds once the provider is back.
 func TestStartupProviderDown(t *testing.T) {
 	t.Parallel()
-	iss := jkIssuer(t)
+	iss := p256Issuer(t)
 	iss.SetFault(authtest.FaultDown)
-	hits := jkWatchHits(iss)
+	hits := watchJWKSHits(iss)
 	began := time.Now()
-	e := jkStart(t, iss, core.WithRefreshBounds(50*time.Millisecond, time.Second))
+	e := startVerifier(t, iss, core.WithRefreshBounds(50*time.Millisecond, time.Second))
 	if d := time.Since(began); d > 200*time.Millisecond {
 		t.Fatalf("New took %v with the provider down", d)
 	}
@@ -892,7 +825,7 @@ func TestStartupProviderDown(t *testing.T) {
 	}
 
 	d, err := e.verify(iss.MustMint(t, nil))
-	jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 	if d > time.Second {
 		t.Fatalf("a request took %v while the provider is down", d)
 	}
@@ -910,10 +843,10 @@ func TestStartupProviderDown(t *testing.T) {
 func TestStartupProviderHangs(t *testing.T) {
 	t.Parallel()
 	const timeout = 500 * time.Millisecond
-	iss := jkIssuer(t)
+	iss := p256Issuer(t)
 	iss.SetFault(authtest.FaultHang)
 	began := time.Now()
-	e := jkStart(t, iss, core.WithFetchTimeout(timeout))
+	e := startVerifier(t, iss, core.WithFetchTimeout(timeout))
 	if d := time.Since(began); d > 200*time.Millisecond {
 		t.Fatalf("New took %v with the provider hanging", d)
 	}
@@ -921,12 +854,12 @@ func TestStartupProviderHangs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	d, err := e.verifyCtx(ctx, tok)
-	jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 	if d > 300*time.Millisecond {
 		t.Fatalf("a request with a 50 ms deadline waited %v", d)
 	}
 	d, err = e.verify(tok)
-	jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 	if d > timeout+time.Second {
 		t.Fatalf("a request waited %v on a fetch with a %v timeout", d, timeout)
 	}
@@ -951,20 +884,20 @@ func TestHangingFetchDoesNotDelayCachedKeys(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			const timeout = 800 * time.Millisecond
-			iss := jkIssuer(t)
+			iss := p256Issuer(t)
 			opts := []core.Option{core.WithoutTokenCache(), core.WithFetchTimeout(timeout)}
 			if tt.scheduled {
 				opts = append(opts, core.WithRefreshInterval(100*time.Millisecond))
 			}
-			e := jkStart(t, iss, opts...)
+			e := startVerifier(t, iss, opts...)
 			e.ready()
-			hits := jkWatchHits(iss)
+			hits := watchJWKSHits(iss)
 			iss.SetFault(authtest.FaultHang)
 			var wg sync.WaitGroup
 			var unknownErr error
 			var unknownTook time.Duration
 			if !tt.scheduled {
-				tok := jkUnknownToken(t, iss)
+				tok := unknownKIDToken(t, iss)
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
@@ -976,8 +909,8 @@ func TestHangingFetchDoesNotDelayCachedKeys(t *testing.T) {
 			// A request that joins the hanging refresh leaves with its context.
 			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			defer cancel()
-			d, err := e.verifyCtx(ctx, jkUnknownToken(t, iss))
-			jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+			d, err := e.verifyCtx(ctx, unknownKIDToken(t, iss))
+			wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 			if d > 600*time.Millisecond {
 				t.Fatalf("a joining request with a 100 ms deadline waited %v", d)
 			}
@@ -991,7 +924,7 @@ func TestHangingFetchDoesNotDelayCachedKeys(t *testing.T) {
 			}
 			wg.Wait()
 			if !tt.scheduled {
-				jkWantErr(t, unknownErr, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+				wantErr(t, unknownErr, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 				if unknownTook < timeout-100*time.Millisecond || unknownTook > timeout+time.Second {
 					t.Fatalf("the request that started the refresh waited %v, want about the fetch timeout %v", unknownTook, timeout)
 				}
@@ -1020,10 +953,10 @@ func TestDiscovery(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			iss := jkIssuer(t)
+			iss := p256Issuer(t)
 			iss.SetDiscovery(tt.field, tt.value(iss))
-			e := jkStartDiscovering(t, iss)
-			jkWaitFor(t, 3*time.Second, func() bool { return len(e.probe.Refreshes()) > 0 }, "the first fetch")
+			e := startDiscovering(t, iss)
+			waitFor(t, 3*time.Second, func() bool { return len(e.probe.Refreshes()) > 0 }, "the first fetch")
 			if r := e.probe.last(t); !errors.Is(r.Err, jwks.ErrDiscovery) {
 				t.Fatalf("refresh error = %v, want the discovery document refused", r.Err)
 			}
@@ -1031,14 +964,14 @@ func TestDiscovery(t *testing.T) {
 				t.Fatal("the JWKS was fetched from a refused discovery document")
 			}
 			_, err := e.verify(iss.MustMint(t, nil))
-			jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+			wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 		})
 	}
 }
 
-// jkGoroutines counts the goroutines running key-cache code and those
+// cacheGoroutines counts the goroutines running key-cache code and those
 // of HTTP client connections.
-func jkGoroutines() (cache, conns int) {
+func cacheGoroutines() (cache, conns int) {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -1076,9 +1009,9 @@ func TestLifecycle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			iss := jkIssuer(t)
+			iss := p256Issuer(t)
 			time.Sleep(20 * time.Millisecond)
-			baseCache, baseConns := jkGoroutines()
+			baseCache, baseConns := cacheGoroutines()
 			base := runtime.NumGoroutine()
 
 			// OnRefresh is slow while stopping, so that a stop that did
@@ -1111,13 +1044,13 @@ func TestLifecycle(t *testing.T) {
 			joined := make(chan error, 1)
 			if tt.inFlight {
 				iss.SetFault(authtest.FaultHang)
-				tok := jkUnknownToken(t, iss)
+				tok := unknownKIDToken(t, iss)
 				hits := iss.JWKSHits()
 				go func() {
 					_, err := v.Verify(context.Background(), tok)
 					joined <- err
 				}()
-				jkWaitFor(t, 3*time.Second, func() bool { return iss.JWKSHits() > hits }, "the hanging fetch")
+				waitFor(t, 3*time.Second, func() bool { return iss.JWKSHits() > hits }, "the hanging fetch")
 			}
 
 			slow.Store(true)
@@ -1142,13 +1075,13 @@ func TestLifecycle(t *testing.T) {
 			if tt.inFlight {
 				select {
 				case err := <-joined:
-					jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+					wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 				case <-time.After(2 * time.Second):
 					t.Fatal("a request waiting on the fetch in flight was not released")
 				}
 			}
-			jkWaitFor(t, 3*time.Second, func() bool {
-				c, conns := jkGoroutines()
+			waitFor(t, 3*time.Second, func() bool {
+				c, conns := cacheGoroutines()
 				return c <= baseCache && conns <= baseConns && runtime.NumGoroutine() <= base
 			}, "the cache's goroutines and connections to end")
 
@@ -1158,13 +1091,13 @@ func TestLifecycle(t *testing.T) {
 				t.Fatalf("known key after the stop: %v", err)
 			}
 			hits := iss.JWKSHits()
-			d, err := jkTimed(func() error { _, err := v.Verify(context.Background(), jkUnknownToken(t, iss)); return err })
-			jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+			d, err := timed(func() error { _, err := v.Verify(context.Background(), unknownKIDToken(t, iss)); return err })
+			wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 			if !errors.Is(err, jwks.ErrStopped) || d > 100*time.Millisecond || iss.JWKSHits() != hits {
 				t.Fatalf("unknown kid after the stop: %v after %v, %d fetches", err, d, iss.JWKSHits()-hits)
 			}
 			time.Sleep(100 * time.Millisecond)
-			if c, _ := jkGoroutines(); c > baseCache || entered.Load() != n {
+			if c, _ := cacheGoroutines(); c > baseCache || entered.Load() != n {
 				t.Fatalf("after the stop: %d key-cache goroutines, %d more fetches", c-baseCache, entered.Load()-n)
 			}
 		})
@@ -1175,19 +1108,19 @@ func TestLifecycle(t *testing.T) {
 // waiting for its context.
 func TestReadyAfterClose(t *testing.T) {
 	t.Parallel()
-	iss := jkIssuer(t)
+	iss := p256Issuer(t)
 	iss.SetFault(authtest.FaultDown)
-	e := jkStart(t, iss)
+	e := startVerifier(t, iss)
 	_ = e.v.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	d, err := jkTimed(func() error { return e.v.Ready(ctx) })
+	d, err := timed(func() error { return e.v.Ready(ctx) })
 	if err == nil || d > time.Second {
 		t.Fatalf("Ready after Close: %v after %v", err, d)
 	}
 }
 
-func jkTimed(f func() error) (time.Duration, error) {
+func timed(f func() error) (time.Duration, error) {
 	began := time.Now()
 	err := f()
 	return time.Since(began), err
@@ -1196,14 +1129,14 @@ func jkTimed(f func() error) (time.Duration, error) {
 // TestHooks: each hook fires when its documentation says, with its values.
 func TestHooks(t *testing.T) {
 	t.Parallel()
-	clock := jkNewClock()
-	iss := jkIssuer(t)
+	clock := newSettableClock()
+	iss := p256Issuer(t)
 	iss.SetClock(clock.Now)
 	enc := iss.SigningKey().JWK()
 	enc["kid"], enc["use"] = "enc-key", "enc"
 	raw, _ := json.Marshal(enc)
 	iss.SetExtraJWKs(raw)
-	e := jkStart(t, iss, core.WithClock(clock.Now), core.WithUnknownKIDCooldown(30*time.Second))
+	e := startVerifier(t, iss, core.WithClock(clock.Now), core.WithUnknownKIDCooldown(30*time.Second))
 	e.ready()
 
 	r := e.probe.last(t)
@@ -1222,7 +1155,7 @@ func TestHooks(t *testing.T) {
 		t.Fatal("OnUnknownKID fired for a known kid")
 	}
 
-	_, _ = e.verify(jkUnknownToken(t, iss))
+	_, _ = e.verify(unknownKIDToken(t, iss))
 	if e.probe.unknown.Load() != 1 || e.probe.cooldown.Load() != 0 {
 		t.Fatalf("unknown kid: OnUnknownKID %d, OnCooldown %d; want 1, 0", e.probe.unknown.Load(), e.probe.cooldown.Load())
 	}
@@ -1234,7 +1167,7 @@ func TestHooks(t *testing.T) {
 	}
 
 	n := len(e.probe.Refreshes())
-	_, _ = e.verify(jkUnknownToken(t, iss))
+	_, _ = e.verify(unknownKIDToken(t, iss))
 	if e.probe.unknown.Load() != 2 || e.probe.cooldown.Load() != 1 || len(e.probe.Refreshes()) != n {
 		t.Fatalf("in the cooldown: OnUnknownKID %d, OnCooldown %d, refreshes +%d; want 2, 1, +0",
 			e.probe.unknown.Load(), e.probe.cooldown.Load(), len(e.probe.Refreshes())-n)
@@ -1242,7 +1175,7 @@ func TestHooks(t *testing.T) {
 
 	iss.SetFault(authtest.Fault500)
 	clock.Add(time.Minute)
-	_, _ = e.verify(jkUnknownToken(t, iss))
+	_, _ = e.verify(unknownKIDToken(t, iss))
 	if r := e.probe.last(t); r.Err == nil || r.Keys != 0 || r.Skipped != 0 || !errors.Is(r.Err, jwks.ErrFetchStatus) {
 		t.Fatalf("failed refresh = %+v", r)
 	}
@@ -1260,8 +1193,8 @@ func TestHooks(t *testing.T) {
 // unknown-kid refresh hangs joins it instead of opening a second fetch.
 func TestOneFetchInFlight(t *testing.T) {
 	t.Parallel()
-	iss := jkIssuer(t)
-	e := jkStart(t, iss, core.WithRefreshInterval(100*time.Millisecond), core.WithFetchTimeout(500*time.Millisecond))
+	iss := p256Issuer(t)
+	e := startVerifier(t, iss, core.WithRefreshInterval(100*time.Millisecond), core.WithFetchTimeout(500*time.Millisecond))
 	e.ready()
 	var now, most atomic.Int64
 	iss.SetJWKSHook(func(r *http.Request) {
@@ -1275,8 +1208,8 @@ func TestOneFetchInFlight(t *testing.T) {
 		<-r.Context().Done() // every fetch hangs until it times out
 		now.Add(-1)
 	})
-	_, err := e.verify(jkUnknownToken(t, iss))
-	jkWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
+	_, err := e.verify(unknownKIDToken(t, iss))
+	wantErr(t, err, core.ErrKeysUnavailable, http.StatusServiceUnavailable)
 	if m := most.Load(); m != 1 {
 		t.Fatalf("%d JWKS fetches were in flight at once, want 1", m)
 	}
@@ -1286,7 +1219,7 @@ func TestOneFetchInFlight(t *testing.T) {
 // have run.
 func TestReadyAfterFirstReport(t *testing.T) {
 	t.Parallel()
-	iss := jkIssuer(t)
+	iss := p256Issuer(t)
 	var reported atomic.Bool
 	v, err := core.New(context.Background(), core.WithIssuer(iss.URL), core.WithAudiences(authtest.DefaultAudience),
 		core.WithLogger(slog.New(slog.DiscardHandler)),
@@ -1312,7 +1245,7 @@ func TestReadyAfterFirstReport(t *testing.T) {
 // first look at the keys and its cooldown check serves that request.
 func TestUnknownKIDRecheck(t *testing.T) {
 	t.Parallel()
-	iss := jkIssuer(t)
+	iss := p256Issuer(t)
 	var v *core.Verifier
 	var calls atomic.Int64
 	other := ""
@@ -1337,7 +1270,7 @@ func TestUnknownKIDRecheck(t *testing.T) {
 	if _, err := iss.Rotate("ES256"); err != nil {
 		t.Fatal(err)
 	}
-	other = jkUnknownToken(t, iss)
+	other = unknownKIDToken(t, iss)
 	if _, err := v.Verify(context.Background(), iss.MustMint(t, nil)); err != nil {
 		t.Fatalf("token of the key the concurrent refresh loaded: %v", err)
 	}
@@ -1405,12 +1338,12 @@ func ExampleHooks() {
 // one fails, not answer 503 until restarted.
 func TestMovedJWKSIsDiscoveredAgain(t *testing.T) {
 	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
-	v := jkRediscoveryVerifier(t, iss)
-	jkMoveKeys(iss)
+	v := rediscoveryVerifier(t, iss)
+	moveKeys(iss)
 	iss.SetFault(authtest.FaultNotFound) // the old /jwks is gone
 	// The first unknown kid fetches the old URL and fails (503); the
 	// next attempt, a cooldown later, discovers the new one.
-	jkRotateUntilServed(t, iss, v, nil, "the token of the moved JWKS to be accepted")
+	rotateUntilServed(t, iss, v, nil, "the token of the moved JWKS to be accepted")
 	if hits := iss.DiscoveryHits(); hits != 2 {
 		t.Errorf("discovery fetched %d times, want 2 (start-up, then once after the move)", hits)
 	}
@@ -1422,11 +1355,11 @@ func TestMovedJWKSIsDiscoveredAgain(t *testing.T) {
 // discovery at all.
 func TestDiscoveryOutageDoesNotBlockAKnownJWKS(t *testing.T) {
 	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
-	v := jkRediscoveryVerifier(t, iss)
+	v := rediscoveryVerifier(t, iss)
 	discovered := iss.DiscoveryHits()
 	iss.SetDiscovery("issuer", "https://elsewhere.example") // discovery now refused
 	iss.SetFault(authtest.Fault500)                         // and the JWKS has an outage
-	jkRotateUntilServed(t, iss, v, func() { iss.SetFault(authtest.FaultNone) }, "the recovered JWKS's new key to load")
+	rotateUntilServed(t, iss, v, func() { iss.SetFault(authtest.FaultNone) }, "the recovered JWKS's new key to load")
 	if n := iss.DiscoveryHits() - discovered; n != 0 {
 		t.Errorf("a 5xx outage made %d discovery requests, want 0 (an outage is not a move)", n)
 	}
@@ -1437,29 +1370,29 @@ func TestDiscoveryOutageDoesNotBlockAKnownJWKS(t *testing.T) {
 func TestJWKSHostGoneIsDiscoveredAgain(t *testing.T) {
 	iss := authtest.MustIssuer(t, authtest.WithAlgorithm("ES256"))
 	var gone atomic.Bool
-	client := &http.Client{Transport: jkRoundTrip(func(r *http.Request) (*http.Response, error) {
+	client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if gone.Load() && r.URL.Path == "/jwks" {
 			return nil, &net.DNSError{Err: "no such host", Name: "old-keys.example", IsNotFound: true}
 		}
 		return http.DefaultTransport.RoundTrip(r)
 	})}
-	v := jkRediscoveryVerifier(t, iss, core.WithHTTPClient(client))
-	jkMoveKeys(iss)
+	v := rediscoveryVerifier(t, iss, core.WithHTTPClient(client))
+	moveKeys(iss)
 	gone.Store(true)
-	jkRotateUntilServed(t, iss, v, nil, "the keys on their new host to load")
+	rotateUntilServed(t, iss, v, nil, "the keys on their new host to load")
 }
 
-// jkRediscoveryVerifier is a verifier that discovers iss's JWKS URL, with
+// rediscoveryVerifier is a verifier that discovers iss's JWKS URL, with
 // a one-second unknown-kid cooldown so that a second attempt comes soon.
-func jkRediscoveryVerifier(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
+func rediscoveryVerifier(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
 	t.Helper()
 	return newVerifier(t, iss, append([]core.Option{core.WithAudiences(authtest.DefaultAudience),
 		core.WithUnknownKIDCooldown(time.Second), core.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 }
 
-// jkMoveKeys serves iss's JWKS at /keys-v2 too, and names that URL in its
+// moveKeys serves iss's JWKS at /keys-v2 too, and names that URL in its
 // discovery document.
-func jkMoveKeys(iss *authtest.Issuer) {
+func moveKeys(iss *authtest.Issuer) {
 	iss.Handle("GET /keys-v2", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(iss.JWKS())
@@ -1467,10 +1400,10 @@ func jkMoveKeys(iss *authtest.Issuer) {
 	iss.SetDiscovery("jwks_uri", iss.URL+"/keys-v2")
 }
 
-// jkRotateUntilServed rotates iss's key and checks that the first token of
+// rotateUntilServed rotates iss's key and checks that the first token of
 // the new key gets 503 (its JWKS cannot be fetched now); then, after heal
 // (when not nil), that the token is accepted within 5 s.
-func jkRotateUntilServed(t *testing.T, iss *authtest.Issuer, v *core.Verifier, heal func(), what string) {
+func rotateUntilServed(t *testing.T, iss *authtest.Issuer, v *core.Verifier, heal func(), what string) {
 	t.Helper()
 	if _, err := iss.Rotate("ES256"); err != nil {
 		t.Fatal(err)
@@ -1481,24 +1414,24 @@ func jkRotateUntilServed(t *testing.T, iss *authtest.Issuer, v *core.Verifier, h
 	if heal != nil {
 		heal()
 	}
-	jkWaitFor(t, 5*time.Second, func() bool {
+	waitFor(t, 5*time.Second, func() bool {
 		_, err := v.Verify(context.Background(), tok)
 		return err == nil
 	}, what)
 }
 
-type jkRoundTrip func(*http.Request) (*http.Response, error)
+type roundTripFunc func(*http.Request) (*http.Response, error)
 
-func (f jkRoundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// jkSharedKID publishes keys, all under the kid of iss's signing key, after
+// publishSharedKID publishes keys, all under the kid of iss's signing key, after
 // that key (as extra JWKs, so that SetExtraJWKs can withdraw them again).
-func jkSharedKID(t *testing.T, iss *authtest.Issuer, keys ...*authtest.Key) {
+func publishSharedKID(t *testing.T, iss *authtest.Issuer, keys ...*authtest.Key) {
 	t.Helper()
 	raw := make([]json.RawMessage, len(keys))
 	for i, k := range keys {
 		k.ID = iss.SigningKey().ID
-		raw[i] = jkJWK(t, k, k.ID, nil)
+		raw[i] = jwkOf(t, k, k.ID, nil)
 	}
 	iss.SetExtraJWKs(raw...)
 }
@@ -1509,11 +1442,11 @@ func jkSharedKID(t *testing.T, iss *authtest.Issuer, keys ...*authtest.Key) {
 func TestKeysSharingAKID(t *testing.T) {
 	t.Parallel()
 	iss := authtest.MustIssuer(t) // RS256
-	first, second := iss.SigningKey(), jkNewKey(t, "RS256")
-	jkSharedKID(t, iss, second)
-	e := jkStart(t, iss)
+	first, second := iss.SigningKey(), newKey(t, "RS256")
+	publishSharedKID(t, iss, second)
+	e := startVerifier(t, iss)
 	e.ready()
-	stranger := jkNewKey(t, "RS256") // published by nobody
+	stranger := newKey(t, "RS256") // published by nobody
 	stranger.ID = first.ID
 
 	tests := []struct {
@@ -1530,7 +1463,7 @@ func TestKeysSharingAKID(t *testing.T) {
 			tok := iss.MustMint(t, nil, authtest.SignedBy(tc.by))
 			p, err := e.v.Verify(context.Background(), tok)
 			if tc.want != nil {
-				jkWantErr(t, err, http.StatusUnauthorized, tc.want)
+				wantErr(t, err, tc.want, http.StatusUnauthorized)
 				return
 			}
 			if err != nil {
@@ -1552,13 +1485,13 @@ func TestKeysSharingAKID(t *testing.T) {
 func TestKeysSharingAKIDAreBounded(t *testing.T) {
 	t.Parallel()
 	bound := jwks.MaxKeysPerKID
-	iss := jkIssuer(t) // ES256: quick keys
+	iss := p256Issuer(t) // ES256: quick keys
 	keys := []*authtest.Key{iss.SigningKey()}
 	for range bound { // bound+1 keys in all
-		keys = append(keys, jkNewKey(t, "ES256"))
+		keys = append(keys, newKey(t, "ES256"))
 	}
-	jkSharedKID(t, iss, keys[1:]...)
-	e := jkStart(t, iss)
+	publishSharedKID(t, iss, keys[1:]...)
+	e := startVerifier(t, iss)
 	e.ready()
 
 	if ri := e.probe.last(t); ri.Keys != bound || ri.Skipped != 1 {
@@ -1580,7 +1513,7 @@ func TestKeysSharingAKIDAreBounded(t *testing.T) {
 				}
 				return
 			}
-			jkWantErr(t, err, http.StatusUnauthorized, core.ErrSignatureInvalid)
+			wantErr(t, err, core.ErrSignatureInvalid, http.StatusUnauthorized)
 		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha512"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -22,7 +21,7 @@ import (
 
 // kfParse parses tok with golang-jwt's own parser and the verifier's
 // Keyfunc, with the claim options a caller is told to pass.
-func kfParse(e *jkEnv, tok string) (*jwt.Token, error) {
+func kfParse(e *cacheEnv, tok string) (*jwt.Token, error) {
 	return jwt.Parse(tok, e.v.Keyfunc(context.Background()),
 		jwt.WithIssuer(e.iss.URL),
 		jwt.WithAudience(authtest.DefaultAudience),
@@ -48,26 +47,26 @@ func kfWantErr(t *testing.T, err error, status int, kind error) {
 // kfJWK publishes k's JWK, edited, as an extra key of iss.
 func kfJWK(t *testing.T, k *authtest.Key, edit func(map[string]any)) json.RawMessage {
 	t.Helper()
-	return jkJWK(t, k, k.ID, edit)
+	return jwkOf(t, k, k.ID, edit)
 }
 
 func TestKeyfuncServesTheVerifiersKeys(t *testing.T) {
 	t.Parallel()
 	iss := authtest.MustIssuer(t) // RS256
 	// Keys published without alg: each must still serve its own family only.
-	rsaNoAlg, p256NoAlg, edNoAlg := jkNewKey(t, "RS256"), jkNewKey(t, "ES256"), jkNewKey(t, "EdDSA")
+	rsaNoAlg, p256NoAlg, edNoAlg := newKey(t, "RS256"), newKey(t, "ES256"), newKey(t, "EdDSA")
 	// A key the verifier skips (RSA under 2048 bits).
 	weak, err := authtest.NewRSAKey("RS256", 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A second key under the signing key's kid.
-	twin := jkNewKey(t, "RS256")
+	twin := newKey(t, "RS256")
 	twin.ID = iss.SigningKey().ID
 	noAlg := func(m map[string]any) { delete(m, "alg") }
 	iss.SetExtraJWKs(kfJWK(t, rsaNoAlg, noAlg), kfJWK(t, p256NoAlg, noAlg), kfJWK(t, edNoAlg, noAlg),
 		kfJWK(t, weak, nil), kfJWK(t, twin, nil))
-	e := jkStart(t, iss, core.WithUnknownKIDCooldown(time.Hour))
+	e := startVerifier(t, iss, core.WithUnknownKIDCooldown(time.Hour))
 	e.ready()
 	if s := e.probe.Skipped(); len(s) != 1 || s[0].kid != weak.ID {
 		t.Fatalf("skipped %v, want the weak key only", s)
@@ -100,7 +99,7 @@ func TestKeyfuncServesTheVerifiersKeys(t *testing.T) {
 		{"HS256 keyed with the public key", hs256(iss.SigningKey()), http.StatusUnauthorized, core.ErrAlgorithmNotAllowed},
 		{"HS256 keyed with a key without alg", hs256(rsaNoAlg), http.StatusUnauthorized, core.ErrAlgorithmNotAllowed},
 		{"ES256 under an RSA key without alg", iss.MustMint(t, nil, authtest.SignedBy(p256NoAlg), authtest.Header("kid", rsaNoAlg.ID)), http.StatusUnauthorized, core.ErrKeyMismatch},
-		{"ES384 under a P-256 key without alg", iss.MustMint(t, nil, authtest.SignedBy(jkNewKey(t, "ES384")), authtest.Header("kid", p256NoAlg.ID)), http.StatusUnauthorized, core.ErrKeyMismatch},
+		{"ES384 under a P-256 key without alg", iss.MustMint(t, nil, authtest.SignedBy(newKey(t, "ES384")), authtest.Header("kid", p256NoAlg.ID)), http.StatusUnauthorized, core.ErrKeyMismatch},
 		{"ES256 under an Ed25519 key", iss.MustMint(t, nil, authtest.SignedBy(p256NoAlg), authtest.Header("kid", edNoAlg.ID)), http.StatusUnauthorized, core.ErrKeyMismatch},
 		{"PS256 under a key published as RS256", signed(iss.SigningKey(), "PS256"), http.StatusUnauthorized, core.ErrKeyMismatch},
 		{"token of a skipped weak key", iss.MustMint(t, nil, authtest.SignedBy(weak)), http.StatusUnauthorized, core.ErrUnknownKey},
@@ -134,13 +133,13 @@ func TestKeyfuncServesTheVerifiersKeys(t *testing.T) {
 // A token without kid is served by a one-key set, as Verify serves it.
 func TestKeyfuncTokenWithoutKID(t *testing.T) {
 	t.Parallel()
-	iss := jkIssuer(t)
-	e := jkStart(t, iss)
+	iss := p256Issuer(t)
+	e := startVerifier(t, iss)
 	e.ready()
 	if _, err := kfParse(e, iss.MustMint(t, nil, authtest.Header("kid", authtest.Omit))); err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	other := jkNewKey(t, "ES256") // published by nobody
+	other := newKey(t, "ES256") // published by nobody
 	_, err := kfParse(e, iss.MustMint(t, nil, authtest.SignedBy(other), authtest.Header("kid", authtest.Omit)))
 	if !errors.Is(err, jwt.ErrTokenSignatureInvalid) {
 		t.Fatalf("err = %v, want a bad signature", err)
@@ -152,8 +151,8 @@ func TestKeyfuncTokenWithoutKID(t *testing.T) {
 // fails at once without a fetch.
 func TestKeyfuncRefreshesForAnUnknownKID(t *testing.T) {
 	t.Parallel()
-	iss := jkIssuer(t)
-	e := jkStart(t, iss, core.WithUnknownKIDCooldown(time.Hour))
+	iss := p256Issuer(t)
+	e := startVerifier(t, iss, core.WithUnknownKIDCooldown(time.Hour))
 	e.ready()
 	before := iss.JWKSHits()
 	if _, err := iss.Rotate("ES256"); err != nil {
@@ -172,7 +171,7 @@ func TestKeyfuncRefreshesForAnUnknownKID(t *testing.T) {
 	e.mustVerify(iss.MustMint(t, nil))
 
 	began := time.Now()
-	_, err := kfParse(e, jkUnknownToken(t, iss))
+	_, err := kfParse(e, unknownKIDToken(t, iss))
 	kfWantErr(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
 	if d := time.Since(began); d > time.Second {
 		t.Fatalf("an unknown kid in the cooldown waited %v", d)
@@ -186,14 +185,14 @@ func TestKeyfuncRefreshesForAnUnknownKID(t *testing.T) {
 // that is not cached is an outage (503), not a bad token.
 func TestKeyfuncDuringAnOutage(t *testing.T) {
 	t.Parallel()
-	iss := jkIssuer(t)
-	e := jkStart(t, iss)
+	iss := p256Issuer(t)
+	e := startVerifier(t, iss)
 	e.ready()
 	iss.SetFault(authtest.FaultDown)
 	if _, err := kfParse(e, iss.MustMint(t, nil)); err != nil {
 		t.Fatalf("cached key during an outage: %v", err)
 	}
-	_, err := kfParse(e, jkUnknownToken(t, iss))
+	_, err := kfParse(e, unknownKIDToken(t, iss))
 	kfWantErr(t, err, http.StatusServiceUnavailable, core.ErrKeysUnavailable)
 	if core.AsError(err).RetryAfter <= 0 {
 		t.Fatal("503 without Retry-After")
@@ -203,9 +202,9 @@ func TestKeyfuncDuringAnOutage(t *testing.T) {
 // A rotation that withdraws a key withdraws it from the key function too.
 func TestKeyfuncFollowsTheLoadedSet(t *testing.T) {
 	t.Parallel()
-	iss := jkIssuer(t)
+	iss := p256Issuer(t)
 	iss.SetCacheControl("max-age=0")
-	e := jkStart(t, iss, core.WithRefreshBounds(20*time.Millisecond, time.Second), core.WithUnknownKIDCooldown(time.Hour))
+	e := startVerifier(t, iss, core.WithRefreshBounds(20*time.Millisecond, time.Second), core.WithUnknownKIDCooldown(time.Hour))
 	e.ready()
 	old := iss.SigningKey()
 	oldTok := iss.MustMint(t, nil)
@@ -217,7 +216,7 @@ func TestKeyfuncFollowsTheLoadedSet(t *testing.T) {
 	}
 	iss.Retire(old.ID)
 	n := len(e.probe.Refreshes())
-	jkWaitFor(t, 5*time.Second, func() bool { return len(e.probe.Refreshes()) >= n+2 }, "two refreshes")
+	waitFor(t, 5*time.Second, func() bool { return len(e.probe.Refreshes()) >= n+2 }, "two refreshes")
 	_, err := kfParse(e, oldTok)
 	kfWantErr(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
 	if _, err := kfParse(e, iss.MustMint(t, nil)); err != nil {
@@ -228,9 +227,9 @@ func TestKeyfuncFollowsTheLoadedSet(t *testing.T) {
 // One key function, many goroutines, while refreshes replace the set.
 func TestKeyfuncConcurrentUse(t *testing.T) {
 	t.Parallel()
-	iss := jkIssuer(t)
+	iss := p256Issuer(t)
 	iss.SetCacheControl("max-age=0")
-	e := jkStart(t, iss, core.WithRefreshBounds(5*time.Millisecond, time.Second))
+	e := startVerifier(t, iss, core.WithRefreshBounds(5*time.Millisecond, time.Second))
 	e.ready()
 	kf := e.v.Keyfunc(context.Background())
 	tok := iss.MustMint(t, nil)
@@ -255,7 +254,7 @@ func TestKeyfuncConcurrentUse(t *testing.T) {
 
 // A nil Verifier's key function refuses every token.
 func TestKeyfuncOfNilVerifier(t *testing.T) {
-	iss := jkIssuer(t)
+	iss := p256Issuer(t)
 	var v *core.Verifier
 	_, err := jwt.Parse(iss.MustMint(t, nil), v.Keyfunc(context.Background()))
 	if !errors.Is(err, core.ErrMisconfigured) {
@@ -270,15 +269,14 @@ func TestKeyfuncOfNilVerifier(t *testing.T) {
 // golang-jwt's ES384 accepts the P-256 key; Verifier.Keyfunc refuses it.
 func TestKeyfuncBindsTheAlgToTheKeyFamily(t *testing.T) {
 	t.Parallel()
-	iss := jkIssuer(t) // ES256, a P-256 key
+	iss := p256Issuer(t) // ES256, a P-256 key
 	key := iss.SigningKey()
 	key.OmitAlg = true
-	e := jkStart(t, iss)
+	e := startVerifier(t, iss)
 	e.ready()
 
 	hdr, _ := json.Marshal(map[string]any{"alg": "ES384", "kid": key.ID, "typ": "JWT"})
 	payload, _ := json.Marshal(iss.DefaultClaims())
-	b64 := base64.RawURLEncoding
 	input := b64.EncodeToString(hdr) + "." + b64.EncodeToString(payload)
 	digest := sha512.Sum384([]byte(input))
 	r, s, err := ecdsa.Sign(rand.Reader, key.Signer.(*ecdsa.PrivateKey), digest[:])

@@ -5,8 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -21,10 +19,8 @@ import (
 	"github.com/jwksauth/jwksauth/core/internal/jwks"
 )
 
-var jkB64 = base64.RawURLEncoding
-
-// jkJWK returns k's public JWK under kid, changed by edit.
-func jkJWK(t *testing.T, k *authtest.Key, kid string, edit func(m map[string]any)) json.RawMessage {
+// jwkOf returns k's public JWK under kid, changed by edit.
+func jwkOf(t *testing.T, k *authtest.Key, kid string, edit func(m map[string]any)) json.RawMessage {
 	t.Helper()
 	m := k.JWK()
 	m["kid"] = kid
@@ -38,7 +34,8 @@ func jkJWK(t *testing.T, k *authtest.Key, kid string, edit func(m map[string]any
 	return raw
 }
 
-func jkNewKey(t *testing.T, alg string) *authtest.Key {
+// newKey generates a key for alg, failing t if it cannot.
+func newKey(t testing.TB, alg string) *authtest.Key {
 	t.Helper()
 	k, err := authtest.NewKey(alg)
 	if err != nil {
@@ -47,13 +44,13 @@ func jkNewKey(t *testing.T, alg string) *authtest.Key {
 	return k
 }
 
-func jkRandom(t *testing.T, n int) string {
+func randomB64(t *testing.T, n int) string {
 	t.Helper()
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
 	}
-	return jkB64.EncodeToString(b)
+	return b64.EncodeToString(b)
 }
 
 // TestUnusableKeysSkipped publishes, next to good keys of every supported
@@ -64,7 +61,7 @@ func TestUnusableKeysSkipped(t *testing.T) {
 	t.Parallel()
 	iss := authtest.MustIssuer(t)
 	rsaKey := iss.SigningKey()
-	ecKey := jkNewKey(t, "ES256")
+	ecKey := newKey(t, "ES256")
 	small, err := authtest.NewRSAKey("RS256", 1024)
 	if err != nil {
 		t.Fatal(err)
@@ -76,8 +73,8 @@ func TestUnusableKeysSkipped(t *testing.T) {
 	huge := new(big.Int).Lsh(big.NewInt(1), 8199)
 	huge.SetBit(huge, 0, 1)
 	ecPub := ecKey.Signer.Public().(*ecdsa.PublicKey)
-	p521 := jkNewKey(t, "ES512").Signer.Public().(*ecdsa.PublicKey)
-	shortX := jkECKeyWithShortX(t)
+	p521 := newKey(t, "ES512").Signer.Public().(*ecdsa.PublicKey)
+	shortX := ecKeyWithShortX(t)
 
 	type skipCase struct {
 		name   string
@@ -87,73 +84,73 @@ func TestUnusableKeysSkipped(t *testing.T) {
 		alg    string        // the token alg for signer
 	}
 	tests := []skipCase{
-		{name: "use enc", jwk: jkJWK(t, rsaKey, "bad-use-enc", func(m map[string]any) { m["use"] = "enc"; m["alg"] = "RSA-OAEP" }), reason: jwks.ErrKeyUse, signer: rsaKey, alg: "RS256"},
-		{name: "use unknown", jwk: jkJWK(t, rsaKey, "bad-use-other", func(m map[string]any) { m["use"] = "tls" }), reason: jwks.ErrKeyUse},
-		{name: "key_ops without verify", jwk: jkJWK(t, rsaKey, "bad-ops", func(m map[string]any) { m["key_ops"] = []string{"encrypt", "wrapKey"} }), reason: jwks.ErrKeyUse, signer: rsaKey, alg: "RS256"},
-		{name: "key_ops sign only", jwk: jkJWK(t, rsaKey, "bad-ops-sign", func(m map[string]any) { m["key_ops"] = []string{"sign"} }), reason: jwks.ErrKeyUse},
-		{name: "key_ops not an array", jwk: jkJWK(t, rsaKey, "bad-ops-string", func(m map[string]any) { m["key_ops"] = "verify" })},
-		{name: "unknown kty", jwk: json.RawMessage(`{"kty":"XYZ","kid":"bad-kty","x":"` + jkRandom(t, 32) + `"}`), reason: jwks.ErrKeyType},
-		{name: "no kty", jwk: jkJWK(t, rsaKey, "bad-no-kty", func(m map[string]any) { delete(m, "kty") }), reason: jwks.ErrKeyType},
-		{name: "oct (HMAC secret)", jwk: json.RawMessage(`{"kty":"oct","kid":"bad-oct","alg":"HS256","k":"` + jkRandom(t, 32) + `"}`), reason: jwks.ErrKeyType},
-		{name: "RSA 1024", jwk: jkJWK(t, small, "bad-rsa-1024", nil), reason: jwks.ErrKeyTooSmall, signer: small, alg: "RS256"},
-		{name: "RSA over 8192 bits", jwk: json.RawMessage(`{"kty":"RSA","kid":"bad-rsa-huge","n":"` + jkB64.EncodeToString(huge.Bytes()) + `","e":"AQAB"}`), reason: jwks.ErrKeyTooLarge},
-		{name: "RSA even exponent", jwk: jkJWK(t, rsaKey, "bad-e-even", func(m map[string]any) { m["e"] = "AAEAAg" }), reason: jwks.ErrKeyExponent},
-		{name: "RSA exponent over 32 bits", jwk: jkJWK(t, rsaKey, "bad-e-long", func(m map[string]any) { m["e"] = jkB64.EncodeToString([]byte{1, 0, 0, 0, 0, 0, 1, 0, 1}) }), reason: jwks.ErrKeyExponent},
-		{name: "RSA exponent 1", jwk: jkJWK(t, rsaKey, "bad-e-one", func(m map[string]any) { m["e"] = "AQ" })},
-		{name: "secp256k1", jwk: json.RawMessage(`{"kty":"EC","kid":"bad-secp256k1","crv":"secp256k1","x":"` + jkRandom(t, 32) + `","y":"` + jkRandom(t, 32) + `"}`), reason: jwks.ErrKeyType},
-		{name: "X25519", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-x25519","crv":"X25519","x":"` + jkB64.EncodeToString(x25519.PublicKey().Bytes()) + `"}`), reason: jwks.ErrKeyType},
-		{name: "Ed448", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-ed448","crv":"Ed448","x":"` + jkRandom(t, 57) + `"}`), reason: jwks.ErrKeyType},
-		{name: "EC point off the curve", jwk: jkJWK(t, ecKey, "bad-off-curve", func(m map[string]any) { m["y"] = jkRandom(t, 32) })},
-		{name: "Ed25519 of the wrong length", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-ed-len","crv":"Ed25519","x":"` + jkRandom(t, 31) + `"}`)},
-		{name: "broken base64", jwk: jkJWK(t, rsaKey, "bad-base64", func(m map[string]any) { m["n"] = "***not base64***" })},
-		{name: "missing modulus", jwk: jkJWK(t, rsaKey, "bad-no-n", func(m map[string]any) { delete(m, "n") })},
-		{name: "EC alg on an RSA key", jwk: jkJWK(t, rsaKey, "bad-alg-es-on-rsa", func(m map[string]any) { m["alg"] = "ES256" }), reason: jwks.ErrKeyAlg, signer: rsaKey, alg: "RS256"},
-		{name: "HMAC alg on an RSA key", jwk: jkJWK(t, rsaKey, "bad-alg-hs", func(m map[string]any) { m["alg"] = "HS256" }), reason: jwks.ErrKeyAlg},
-		{name: "encryption alg without use", jwk: jkJWK(t, rsaKey, "bad-alg-oaep", func(m map[string]any) { m["alg"] = "RSA-OAEP-256" }), reason: jwks.ErrKeyAlg},
-		{name: "alg of another curve", jwk: jkJWK(t, ecKey, "bad-alg-curve", func(m map[string]any) { m["alg"] = "ES384" }), reason: jwks.ErrKeyAlg, signer: ecKey, alg: "ES256"},
-		{name: "member of the wrong type", jwk: jkJWK(t, rsaKey, "bad-alg-type", func(m map[string]any) { m["alg"] = 256 })},
-		{name: "duplicated member", jwk: json.RawMessage(strings.Replace(string(jkJWK(t, rsaKey, "bad-dup", nil)), `{`, `{"use":"sig","use":"sig",`, 1)), reason: jwks.ErrDuplicateKey},
+		{name: "use enc", jwk: jwkOf(t, rsaKey, "bad-use-enc", func(m map[string]any) { m["use"] = "enc"; m["alg"] = "RSA-OAEP" }), reason: jwks.ErrKeyUse, signer: rsaKey, alg: "RS256"},
+		{name: "use unknown", jwk: jwkOf(t, rsaKey, "bad-use-other", func(m map[string]any) { m["use"] = "tls" }), reason: jwks.ErrKeyUse},
+		{name: "key_ops without verify", jwk: jwkOf(t, rsaKey, "bad-ops", func(m map[string]any) { m["key_ops"] = []string{"encrypt", "wrapKey"} }), reason: jwks.ErrKeyUse, signer: rsaKey, alg: "RS256"},
+		{name: "key_ops sign only", jwk: jwkOf(t, rsaKey, "bad-ops-sign", func(m map[string]any) { m["key_ops"] = []string{"sign"} }), reason: jwks.ErrKeyUse},
+		{name: "key_ops not an array", jwk: jwkOf(t, rsaKey, "bad-ops-string", func(m map[string]any) { m["key_ops"] = "verify" })},
+		{name: "unknown kty", jwk: json.RawMessage(`{"kty":"XYZ","kid":"bad-kty","x":"` + randomB64(t, 32) + `"}`), reason: jwks.ErrKeyType},
+		{name: "no kty", jwk: jwkOf(t, rsaKey, "bad-no-kty", func(m map[string]any) { delete(m, "kty") }), reason: jwks.ErrKeyType},
+		{name: "oct (HMAC secret)", jwk: json.RawMessage(`{"kty":"oct","kid":"bad-oct","alg":"HS256","k":"` + randomB64(t, 32) + `"}`), reason: jwks.ErrKeyType},
+		{name: "RSA 1024", jwk: jwkOf(t, small, "bad-rsa-1024", nil), reason: jwks.ErrKeyTooSmall, signer: small, alg: "RS256"},
+		{name: "RSA over 8192 bits", jwk: json.RawMessage(`{"kty":"RSA","kid":"bad-rsa-huge","n":"` + b64.EncodeToString(huge.Bytes()) + `","e":"AQAB"}`), reason: jwks.ErrKeyTooLarge},
+		{name: "RSA even exponent", jwk: jwkOf(t, rsaKey, "bad-e-even", func(m map[string]any) { m["e"] = "AAEAAg" }), reason: jwks.ErrKeyExponent},
+		{name: "RSA exponent over 32 bits", jwk: jwkOf(t, rsaKey, "bad-e-long", func(m map[string]any) { m["e"] = b64.EncodeToString([]byte{1, 0, 0, 0, 0, 0, 1, 0, 1}) }), reason: jwks.ErrKeyExponent},
+		{name: "RSA exponent 1", jwk: jwkOf(t, rsaKey, "bad-e-one", func(m map[string]any) { m["e"] = "AQ" })},
+		{name: "secp256k1", jwk: json.RawMessage(`{"kty":"EC","kid":"bad-secp256k1","crv":"secp256k1","x":"` + randomB64(t, 32) + `","y":"` + randomB64(t, 32) + `"}`), reason: jwks.ErrKeyType},
+		{name: "X25519", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-x25519","crv":"X25519","x":"` + b64.EncodeToString(x25519.PublicKey().Bytes()) + `"}`), reason: jwks.ErrKeyType},
+		{name: "Ed448", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-ed448","crv":"Ed448","x":"` + randomB64(t, 57) + `"}`), reason: jwks.ErrKeyType},
+		{name: "EC point off the curve", jwk: jwkOf(t, ecKey, "bad-off-curve", func(m map[string]any) { m["y"] = randomB64(t, 32) })},
+		{name: "Ed25519 of the wrong length", jwk: json.RawMessage(`{"kty":"OKP","kid":"bad-ed-len","crv":"Ed25519","x":"` + randomB64(t, 31) + `"}`)},
+		{name: "broken base64", jwk: jwkOf(t, rsaKey, "bad-base64", func(m map[string]any) { m["n"] = "***not base64***" })},
+		{name: "missing modulus", jwk: jwkOf(t, rsaKey, "bad-no-n", func(m map[string]any) { delete(m, "n") })},
+		{name: "EC alg on an RSA key", jwk: jwkOf(t, rsaKey, "bad-alg-es-on-rsa", func(m map[string]any) { m["alg"] = "ES256" }), reason: jwks.ErrKeyAlg, signer: rsaKey, alg: "RS256"},
+		{name: "HMAC alg on an RSA key", jwk: jwkOf(t, rsaKey, "bad-alg-hs", func(m map[string]any) { m["alg"] = "HS256" }), reason: jwks.ErrKeyAlg},
+		{name: "encryption alg without use", jwk: jwkOf(t, rsaKey, "bad-alg-oaep", func(m map[string]any) { m["alg"] = "RSA-OAEP-256" }), reason: jwks.ErrKeyAlg},
+		{name: "alg of another curve", jwk: jwkOf(t, ecKey, "bad-alg-curve", func(m map[string]any) { m["alg"] = "ES384" }), reason: jwks.ErrKeyAlg, signer: ecKey, alg: "ES256"},
+		{name: "member of the wrong type", jwk: jwkOf(t, rsaKey, "bad-alg-type", func(m map[string]any) { m["alg"] = 256 })},
+		{name: "duplicated member", jwk: json.RawMessage(strings.Replace(string(jwkOf(t, rsaKey, "bad-dup", nil)), `{`, `{"use":"sig","use":"sig",`, 1)), reason: jwks.ErrDuplicateKey},
 
 		// Points that are no safe public key (docs/security.md, "Weak keys").
 		// jwkset checks EC points against their curve, but not the size
 		// of the coordinates, and Ed25519 keys only for their length.
-		{name: "EC point at infinity (x = y = 0)", jwk: jkECJWK("bad-ec-infinity", "P-256", make([]byte, 32), make([]byte, 32)), reason: jwks.ErrKeyOffCurve},
-		{name: "P-384 point at infinity", jwk: jkECJWK("bad-ec384-infinity", "P-384", make([]byte, 48), make([]byte, 48)), reason: jwks.ErrKeyOffCurve},
-		{name: "EC x equal to the field prime", jwk: jkECJWK("bad-ec-x-p", "P-256", elliptic.P256().Params().P.FillBytes(make([]byte, 32)), ecPub.Y.FillBytes(make([]byte, 32))), reason: jwks.ErrKeyOffCurve},
-		{name: "P-521 point off the curve", jwk: jkECJWK("bad-ec521-off", "P-521", p521.X.FillBytes(make([]byte, 66)), new(big.Int).Xor(p521.Y, big.NewInt(1)).FillBytes(make([]byte, 66))), reason: jwks.ErrKeyOffCurve},
-		{name: "EC x one octet short (leading zero dropped)", jwk: jkJWK(t, shortX, "bad-ec-short-x", func(m map[string]any) {
-			m["x"] = jkB64.EncodeToString(shortX.Signer.Public().(*ecdsa.PublicKey).X.Bytes())
+		{name: "EC point at infinity (x = y = 0)", jwk: ecJWK("bad-ec-infinity", "P-256", make([]byte, 32), make([]byte, 32)), reason: jwks.ErrKeyOffCurve},
+		{name: "P-384 point at infinity", jwk: ecJWK("bad-ec384-infinity", "P-384", make([]byte, 48), make([]byte, 48)), reason: jwks.ErrKeyOffCurve},
+		{name: "EC x equal to the field prime", jwk: ecJWK("bad-ec-x-p", "P-256", elliptic.P256().Params().P.FillBytes(make([]byte, 32)), ecPub.Y.FillBytes(make([]byte, 32))), reason: jwks.ErrKeyOffCurve},
+		{name: "P-521 point off the curve", jwk: ecJWK("bad-ec521-off", "P-521", p521.X.FillBytes(make([]byte, 66)), new(big.Int).Xor(p521.Y, big.NewInt(1)).FillBytes(make([]byte, 66))), reason: jwks.ErrKeyOffCurve},
+		{name: "EC x one octet short (leading zero dropped)", jwk: jwkOf(t, shortX, "bad-ec-short-x", func(m map[string]any) {
+			m["x"] = b64.EncodeToString(shortX.Signer.Public().(*ecdsa.PublicKey).X.Bytes())
 		}), reason: jwks.ErrKeyEncoding, signer: shortX, alg: "ES256"},
-		{name: "EC y with a leading zero octet added", jwk: jkJWK(t, ecKey, "bad-ec-long-y", func(m map[string]any) {
-			m["y"] = jkB64.EncodeToString(append([]byte{0}, ecPub.Y.FillBytes(make([]byte, 32))...))
+		{name: "EC y with a leading zero octet added", jwk: jwkOf(t, ecKey, "bad-ec-long-y", func(m map[string]any) {
+			m["y"] = b64.EncodeToString(append([]byte{0}, ecPub.Y.FillBytes(make([]byte, 32))...))
 		}), reason: jwks.ErrKeyEncoding, signer: ecKey, alg: "ES256"},
-		{name: "P-256 coordinates in P-384 size", jwk: jkECJWK("bad-ec-wide", "P-256", ecPub.X.FillBytes(make([]byte, 48)), ecPub.Y.FillBytes(make([]byte, 48))), reason: jwks.ErrKeyEncoding},
-		{name: "Ed25519 y of no point", jwk: jkEdJWK(t, "bad-ed-no-point", "0200000000000000000000000000000000000000000000000000000000000000"), reason: jwks.ErrKeyOffCurve},
+		{name: "P-256 coordinates in P-384 size", jwk: ecJWK("bad-ec-wide", "P-256", ecPub.X.FillBytes(make([]byte, 48)), ecPub.Y.FillBytes(make([]byte, 48))), reason: jwks.ErrKeyEncoding},
+		{name: "Ed25519 y of no point", jwk: edJWK(t, "bad-ed-no-point", "0200000000000000000000000000000000000000000000000000000000000000"), reason: jwks.ErrKeyOffCurve},
 	}
-	for i, p := range jkTorsion {
-		tests = append(tests, skipCase{name: "Ed25519 small order: " + p.name, jwk: jkEdJWK(t, "bad-ed-torsion-"+strconv.Itoa(i), p.hex), reason: jwks.ErrKeySmallOrder})
+	for i, p := range smallOrderEd {
+		tests = append(tests, skipCase{name: "Ed25519 small order: " + p.name, jwk: edJWK(t, "bad-ed-torsion-"+strconv.Itoa(i), p.hex), reason: jwks.ErrKeySmallOrder})
 	}
-	for i, p := range jkNonCanonical {
-		tests = append(tests, skipCase{name: "Ed25519 non-canonical: " + p.name, jwk: jkEdJWK(t, "bad-ed-noncanonical-"+strconv.Itoa(i), p.hex), reason: jwks.ErrKeyEncoding})
+	for i, p := range nonCanonicalEd {
+		tests = append(tests, skipCase{name: "Ed25519 non-canonical: " + p.name, jwk: edJWK(t, "bad-ed-noncanonical-"+strconv.Itoa(i), p.hex), reason: jwks.ErrKeyEncoding})
 	}
 
 	// Good keys of every type, published as they come from providers:
 	// with and without alg and use, with key_ops ["verify"].
 	var good []*authtest.Key
 	for _, alg := range []string{"PS256", "ES256", "ES384", "ES512", "EdDSA"} {
-		k := jkNewKey(t, alg)
+		k := newKey(t, alg)
 		iss.AddKey(k, false)
 		good = append(good, k)
 	}
-	noAlg := jkNewKey(t, "RS256")
+	noAlg := newKey(t, "RS256")
 	noAlg.OmitAlg = true
 	iss.AddKey(noAlg, false)
 	good = append(good, rsaKey, noAlg)
-	bare := jkNewKey(t, "ES256")
-	withOps := jkNewKey(t, "RS512")
+	bare := newKey(t, "ES256")
+	withOps := newKey(t, "RS512")
 	extra := []json.RawMessage{
-		jkJWK(t, bare, bare.ID, func(m map[string]any) { delete(m, "use"); delete(m, "alg") }),
-		jkJWK(t, withOps, withOps.ID, func(m map[string]any) { m["key_ops"] = []string{"verify"} }),
+		jwkOf(t, bare, bare.ID, func(m map[string]any) { delete(m, "use"); delete(m, "alg") }),
+		jwkOf(t, withOps, withOps.ID, func(m map[string]any) { m["key_ops"] = []string{"verify"} }),
 	}
 	good = append(good, bare, withOps)
 	for _, tt := range tests {
@@ -161,7 +158,7 @@ func TestUnusableKeysSkipped(t *testing.T) {
 	}
 	iss.SetExtraJWKs(extra...)
 
-	e := jkStart(t, iss)
+	e := startVerifier(t, iss)
 	e.ready()
 	r := e.probe.last(t)
 	if r.Err != nil || r.Keys != len(good) || r.Skipped != len(tests) {
@@ -192,7 +189,7 @@ func TestUnusableKeysSkipped(t *testing.T) {
 			if tt.signer != nil {
 				tok := iss.MustMint(t, nil, authtest.SignedBy(tt.signer), authtest.Header("kid", kid), authtest.Header("alg", tt.alg))
 				_, err := e.verify(tok)
-				jkWantErr(t, err, http.StatusUnauthorized, core.ErrUnknownKey)
+				wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
 			}
 		})
 	}
@@ -221,19 +218,19 @@ func TestKeyBinding(t *testing.T) {
 			return iss.MustMint(t, nil, authtest.Header("alg", "PS256"))
 		}, want: core.ErrKeyMismatch},
 		{name: "token alg of the key's type when the key states none", setup: func(t *testing.T, iss *authtest.Issuer) string {
-			k := jkNewKey(t, "RS256")
+			k := newKey(t, "RS256")
 			k.OmitAlg = true
 			iss.AddKey(k, false)
 			return iss.MustMint(t, nil, authtest.SignedBy(k), authtest.Header("alg", "PS384"))
 		}},
 		{name: "token alg of another type", setup: func(t *testing.T, iss *authtest.Issuer) string {
-			k := jkNewKey(t, "ES256")
+			k := newKey(t, "ES256")
 			k.OmitAlg = true
 			iss.AddKey(k, false)
 			return iss.MustMint(t, nil, authtest.SignedBy(iss.SigningKey()), authtest.Header("kid", k.ID))
 		}, want: core.ErrKeyMismatch},
 		{name: "kid shared by an RSA and an EC key", setup: func(t *testing.T, iss *authtest.Issuer) string {
-			k := jkNewKey(t, "ES384")
+			k := newKey(t, "ES384")
 			k.ID = iss.SigningKey().ID
 			iss.AddKey(k, false)
 			return iss.MustMint(t, nil, authtest.SignedBy(k))
@@ -242,7 +239,7 @@ func TestKeyBinding(t *testing.T) {
 			return iss.MustMint(t, nil, authtest.Header("kid", authtest.Omit))
 		}},
 		{name: "no kid, two keys", setup: func(t *testing.T, iss *authtest.Issuer) string {
-			iss.AddKey(jkNewKey(t, "ES256"), false)
+			iss.AddKey(newKey(t, "ES256"), false)
 			return iss.MustMint(t, nil, authtest.Header("kid", authtest.Omit))
 		}, want: core.ErrUnknownKey},
 	}
@@ -251,7 +248,7 @@ func TestKeyBinding(t *testing.T) {
 			t.Parallel()
 			iss := authtest.MustIssuer(t)
 			tok := tt.setup(t, iss)
-			e := jkStart(t, iss)
+			e := startVerifier(t, iss)
 			e.ready()
 			_, err := e.verify(tok)
 			if tt.want == nil {
@@ -260,17 +257,17 @@ func TestKeyBinding(t *testing.T) {
 				}
 				return
 			}
-			jkWantErr(t, err, http.StatusUnauthorized, tt.want)
+			wantErr(t, err, tt.want, http.StatusUnauthorized)
 		})
 	}
 }
 
-// jkTorsion are the eight points of small order of edwards25519 ([8]P is
+// smallOrderEd are the eight points of small order of edwards25519 ([8]P is
 // the identity), canonically encoded as RFC 8032 §5.1.2 does: y in little
 // endian, the low bit of x in the top bit. With the first one as public key,
 // the identity point and S = 0 make a valid Ed25519 signature of every
 // message (see TestHostileIdentityKeyForgery).
-var jkTorsion = []struct{ name, hex string }{
+var smallOrderEd = []struct{ name, hex string }{
 	{"identity (order 1)", "0100000000000000000000000000000000000000000000000000000000000000"},
 	{"(0, -1) (order 2)", "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"},
 	{"y = 0, x even (order 4)", "0000000000000000000000000000000000000000000000000000000000000000"},
@@ -281,10 +278,10 @@ var jkTorsion = []struct{ name, hex string }{
 	{"order 8, second y, x odd", "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85"},
 }
 
-// jkNonCanonical are encodings RFC 8032 §5.1.3 refuses but lenient
+// nonCanonicalEd are encodings RFC 8032 §5.1.3 refuses but lenient
 // decoders (Go's crypto/ed25519 among them) read as a point: y at or above
 // p = 2^255-19, which is read as y - p, and x = 0 with its sign bit set.
-var jkNonCanonical = []struct{ name, hex string }{
+var nonCanonicalEd = []struct{ name, hex string }{
 	{"identity with the sign bit", "0100000000000000000000000000000000000000000000000000000000000080"},
 	{"(0, -1) with the sign bit", "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
 	{"y = p+1 (the identity)", "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"},
@@ -295,32 +292,23 @@ var jkNonCanonical = []struct{ name, hex string }{
 	{"y = 2^255-1", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"},
 }
 
-func jkHex(t *testing.T, s string) []byte {
+// edJWK is an Ed25519 JWK whose x is the hex-encoded point.
+func edJWK(t *testing.T, kid, point string) json.RawMessage {
 	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return json.RawMessage(`{"kty":"OKP","crv":"Ed25519","use":"sig","alg":"EdDSA","kid":"` + kid + `","x":"` + b64.EncodeToString(decodeHex(t, point)) + `"}`)
 }
 
-// jkEdJWK is an Ed25519 JWK whose x is the hex-encoded point.
-func jkEdJWK(t *testing.T, kid, point string) json.RawMessage {
-	t.Helper()
-	return json.RawMessage(`{"kty":"OKP","crv":"Ed25519","use":"sig","alg":"EdDSA","kid":"` + kid + `","x":"` + jkB64.EncodeToString(jkHex(t, point)) + `"}`)
+// ecJWK is an EC JWK with the coordinates exactly as given.
+func ecJWK(kid, crv string, x, y []byte) json.RawMessage {
+	return json.RawMessage(`{"kty":"EC","crv":"` + crv + `","use":"sig","kid":"` + kid + `","x":"` + b64.EncodeToString(x) + `","y":"` + b64.EncodeToString(y) + `"}`)
 }
 
-// jkECJWK is an EC JWK with the coordinates exactly as given.
-func jkECJWK(kid, crv string, x, y []byte) json.RawMessage {
-	return json.RawMessage(`{"kty":"EC","crv":"` + crv + `","use":"sig","kid":"` + kid + `","x":"` + jkB64.EncodeToString(x) + `","y":"` + jkB64.EncodeToString(y) + `"}`)
-}
-
-// jkECKeyWithShortX generates P-256 keys until one has an x coordinate
+// ecKeyWithShortX generates P-256 keys until one has an x coordinate
 // whose first octet is zero (one key in 256).
-func jkECKeyWithShortX(t *testing.T) *authtest.Key {
+func ecKeyWithShortX(t *testing.T) *authtest.Key {
 	t.Helper()
 	for range 1 << 14 {
-		k := jkNewKey(t, "ES256")
+		k := newKey(t, "ES256")
 		if k.Signer.Public().(*ecdsa.PublicKey).X.BitLen() <= 248 {
 			return k
 		}

@@ -20,26 +20,15 @@ import (
 // real ones, signed by a loopback issuer. Only the key location is moved to
 // that issuer (WithJWKSURL after the preset): the issuer the preset derived,
 // its audiences and claim rules stay, so every token carries the provider's
-// real iss. The derived JWKS URLs are checked separately, through
-// DeriveSettings.
+// real iss. The derived JWKS URLs are checked separately, on the derived
+// configuration (presets_internal_test.go).
 
 // presetVerifier builds a verifier from opts with the keys of iss, and
 // waits for them.
 func presetVerifier(t *testing.T, iss *authtest.Issuer, opts ...core.Option) *core.Verifier {
 	t.Helper()
-	all := append(slices.Clone(opts), core.WithJWKSURL(iss.JWKSURL()), core.WithoutTokenCache(),
-		core.WithLogger(slog.New(slog.DiscardHandler)))
-	v, err := core.New(context.Background(), all...)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = v.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := v.Ready(ctx); err != nil {
-		t.Fatalf("Ready: %v", err)
-	}
-	return v
+	return readyVerifier(t, append(slices.Clone(opts), core.WithJWKSURL(iss.JWKSURL()), core.WithoutTokenCache(),
+		core.WithLogger(slog.New(slog.DiscardHandler)))...)
 }
 
 // presetCase is one token: the provider's base token changed by claims
@@ -522,95 +511,6 @@ func TestRFC9068Preset(t *testing.T) {
 }
 
 // --- Derivation and validation ------------------------------------------
-
-func TestPresetDerivedSettings(t *testing.T) {
-	tests := []struct {
-		name     string
-		opts     []core.Option
-		issuer   string
-		jwks     string
-		aliases  []string
-		required []string
-		payload  string
-	}{
-		{name: "Cognito", opts: []core.Option{core.Cognito("us-gov-west-1", "us-gov-west-1_aB3", "c1")},
-			issuer:   "https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_aB3",
-			jwks:     "https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_aB3/.well-known/jwks.json",
-			required: []string{"token_use"}},
-		{name: "Auth0", opts: []core.Option{core.Auth0("Example.EU.auth0.com", "api")},
-			issuer: "https://example.eu.auth0.com/", jwks: "https://example.eu.auth0.com/.well-known/jwks.json"},
-		{name: "Auth0 custom domain", opts: []core.Option{core.Auth0("login.example.com", "api")},
-			issuer: "https://login.example.com/", jwks: "https://login.example.com/.well-known/jwks.json"},
-		{name: "Okta default server", opts: []core.Option{core.Okta("example.okta.com", "default", "api://default")},
-			issuer: "https://example.okta.com/oauth2/default", jwks: "https://example.okta.com/oauth2/default/v1/keys",
-			required: []string{"cid"}},
-		{name: "Okta custom server", opts: []core.Option{core.Okta("id.example.com", "aus1a2b3c4d5e6f7g8h9", "api://notes")},
-			issuer: "https://id.example.com/oauth2/aus1a2b3c4d5e6f7g8h9", jwks: "https://id.example.com/oauth2/aus1a2b3c4d5e6f7g8h9/v1/keys",
-			required: []string{"cid"}},
-		{name: "Entra ID v2", opts: []core.Option{core.EntraID(strings.ToUpper(entraTenant), entraAPI)},
-			issuer:   "https://login.microsoftonline.com/" + entraTenant + "/v2.0",
-			jwks:     "https://login.microsoftonline.com/" + entraTenant + "/discovery/v2.0/keys",
-			required: []string{"azp"}},
-		{name: "Entra ID v1", opts: []core.Option{core.EntraIDv1(entraTenant, "api://notes")},
-			issuer: "https://sts.windows.net/" + entraTenant + "/", jwks: "https://login.microsoftonline.com/" + entraTenant + "/discovery/keys",
-			required: []string{"appid"}},
-		{name: "Keycloak", opts: []core.Option{core.Keycloak("https://sso.example.com/", "notes", "notes-api")},
-			issuer: "https://sso.example.com/realms/notes", jwks: "https://sso.example.com/realms/notes/protocol/openid-connect/certs",
-			payload: "Bearer"},
-		{name: "Keycloak before 17", opts: []core.Option{core.Keycloak("https://sso.example.com/auth", "notes", "notes-api")},
-			issuer: "https://sso.example.com/auth/realms/notes", jwks: "https://sso.example.com/auth/realms/notes/protocol/openid-connect/certs",
-			payload: "Bearer"},
-		{name: "Keycloak on loopback", opts: []core.Option{core.Keycloak("http://127.0.0.1:8081", "dev realm", "notes-api")},
-			issuer: "http://127.0.0.1:8081/realms/dev%20realm", jwks: "http://127.0.0.1:8081/realms/dev%20realm/protocol/openid-connect/certs",
-			payload: "Bearer"},
-		{name: "Google", opts: []core.Option{core.Google("aud")},
-			issuer: "https://accounts.google.com", jwks: "https://www.googleapis.com/oauth2/v3/certs", aliases: []string{"accounts.google.com"}},
-		{name: "RFC 9068", opts: []core.Option{core.RFC9068("https://id.example.com", "urn:notes")},
-			issuer: "https://id.example.com", jwks: "", required: []string{"client_id", "sub", "iat", "jti"}},
-		{name: "a later WithIssuer and WithJWKSURL win",
-			opts:   []core.Option{core.Auth0("example.eu.auth0.com", "api"), core.WithIssuer("https://login.example.com/"), core.WithJWKSURL("https://login.example.com/jwks")},
-			issuer: "https://login.example.com/", jwks: "https://login.example.com/jwks"},
-		{name: "a later preset replaces the provider",
-			opts:   []core.Option{core.Google("aud"), core.Auth0("example.eu.auth0.com", "api")},
-			issuer: "https://example.eu.auth0.com/", jwks: "https://example.eu.auth0.com/.well-known/jwks.json"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s, err := core.DeriveSettings(tc.opts...)
-			if err != nil {
-				t.Fatalf("invalid: %v", err)
-			}
-			if s.Issuer != tc.issuer || s.JWKSURL != tc.jwks {
-				t.Errorf("issuer, JWKS = %q, %q; want %q, %q", s.Issuer, s.JWKSURL, tc.issuer, tc.jwks)
-			}
-			if !slices.Equal(s.Aliases, tc.aliases) {
-				t.Errorf("aliases = %q, want %q", s.Aliases, tc.aliases)
-			}
-			if !slices.Equal(s.RequiredClaims, tc.required) {
-				t.Errorf("required claims = %q, want %q", s.RequiredClaims, tc.required)
-			}
-			if s.PayloadTyp != tc.payload {
-				t.Errorf("payload typ = %q, want %q", s.PayloadTyp, tc.payload)
-			}
-		})
-	}
-}
-
-// A preset never weakens what an earlier option made stricter.
-func TestPresetsOnlyAddChecks(t *testing.T) {
-	s, err := core.DeriveSettings(core.WithRequireATJWT(), core.WithRequiredClaims("jti"),
-		core.Keycloak(keycloakBase, "notes", keycloakAPI), core.Okta(oktaDomain, "default", oktaAud))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.RequireATJWT || s.PayloadTyp != "Bearer" || !slices.Equal(s.RequiredClaims, []string{"jti", "cid"}) {
-		t.Errorf("settings = %+v: an earlier check was dropped", s)
-	}
-	// And its audiences add to earlier ones.
-	if !slices.Equal(s.Audiences, []string{keycloakAPI, oktaAud}) {
-		t.Errorf("audiences = %q", s.Audiences)
-	}
-}
 
 func TestPresetInvalidInput(t *testing.T) {
 	tests := []struct {

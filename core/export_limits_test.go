@@ -1,8 +1,0 @@
-package core
-
-// Defaults and limits the external tests reason about, unexported in the
-// package (tests only).
-const (
-	DefaultLeeway        = defaultLeeway
-	MaxTokenCacheEntries = maxTokenCacheEntries
-)
