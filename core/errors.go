@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 )
 
 // Sentinel errors. Every failure returned by a Verifier is an *Error whose
@@ -156,11 +155,6 @@ func (e *Error) Challenges() []string {
 	}
 	return e.ch.challenges(e)
 }
-
-// Challenge returns the challenges as one WWW-Authenticate value, joined
-// by ", " as RFC 9110 §11.6.1 allows, or "" for a 5xx. Header and
-// WriteHTTP send them as separate fields instead, which every client parses.
-func (e *Error) Challenge() string { return strings.Join(e.Challenges(), ", ") }
 
 // Body returns the JSON body: {"error":"…","error_description":"…"}.
 // A request without credentials gets "error":"unauthorized", since RFC 6750

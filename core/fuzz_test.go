@@ -117,7 +117,7 @@ func checkRefusal(t *testing.T, err error, input string) *core.Error {
 	}
 	switch e.Status {
 	case 400, 401:
-		if e.Challenge() == "" {
+		if len(e.Challenges()) == 0 {
 			t.Fatalf("status %d without a challenge", e.Status)
 		}
 	case 503:
@@ -130,7 +130,7 @@ func checkRefusal(t *testing.T, err error, input string) *core.Error {
 	if !json.Valid(e.Body()) {
 		t.Fatalf("body %q is not JSON", e.Body())
 	}
-	for _, s := range []string{e.Challenge(), string(e.Body()), e.Description} {
+	for _, s := range append(e.Challenges(), string(e.Body()), e.Description) {
 		for i := 0; i < len(s); i++ {
 			if s[i] < 0x20 || s[i] > 0x7e {
 				t.Fatalf("non-printable byte in %q", s)
