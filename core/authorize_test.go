@@ -14,33 +14,20 @@ import (
 // with the principal or the error, never both, as Step documents; a 403
 // leaves nothing a careless caller could act on.
 func TestAuthorizeRefusalHasNoPrincipal(t *testing.T) {
-	iss, err := authtest.NewIssuer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(iss.Close)
+	iss := authtest.MustIssuer(t)
+	v := newVerifier(t, iss, core.WithAudiences(authtest.DefaultAudience))
 	ctx := context.Background()
-	v, err := core.New(ctx, core.WithIssuer(iss.URL), core.WithAudiences("account"))
+	r := &http.Request{Header: http.Header{"Authorization": {"Bearer " + iss.MustMint(t, authtest.Claims{"scope": "a"})}}}
+	stored, err := v.Authenticate(ctx, core.FromHTTP(r))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = v.Close() })
-	token, err := iss.Mint(authtest.Claims{"scope": "a"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &http.Request{Header: http.Header{"Authorization": {"Bearer " + token}}}
 	need := v.RequireScopes("b")
 	for name, call := range map[string]func() (*core.Principal, error){
-		"Authorize": func() (*core.Principal, error) { return v.Authorize(ctx, core.FromHTTP(r), nil, need) },
-		"Guard":     func() (*core.Principal, error) { return v.Guard(need)(ctx, core.FromHTTP(r), nil) },
-		"Authorize stored": func() (*core.Principal, error) {
-			p, err := v.Authenticate(ctx, core.FromHTTP(r))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return v.Authorize(ctx, core.FromHTTP(r), p, need)
-		},
+		"Authorize":        func() (*core.Principal, error) { return v.Authorize(ctx, core.FromHTTP(r), nil, need) },
+		"Guard":            func() (*core.Principal, error) { return v.Guard(need)(ctx, core.FromHTTP(r), nil) },
+		"Authorize stored": func() (*core.Principal, error) { return v.Authorize(ctx, core.FromHTTP(r), stored, need) },
+		"Guard stored":     func() (*core.Principal, error) { return v.Guard(need)(ctx, core.FromHTTP(r), stored) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			p, err := call()
