@@ -18,7 +18,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -240,16 +239,11 @@ type boundToken struct {
 // JSON request a line and answers each with one line.
 func startDPoPClient(t *testing.T, issuer string) *dpopClient {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		unavailable(t, "node is not on PATH")
-	}
-	if _, err := os.Stat(providerDir + "/node_modules/oauth4webapi/package.json"); err != nil {
-		unavailable(t, "examples/e2e/oidcprovider/node_modules/oauth4webapi is missing: run `make e2e-deps` (npm ci)")
-	}
+	node := nodeWith(t, "oauth4webapi")
 	c := &dpopClient{lines: make(chan []byte, 1), stderr: &apptest.Buffer{}}
 	cmd := exec.Command(node, "dpopclient.mjs", issuer)
 	cmd.Dir, cmd.Stderr = providerDir, c.stderr
+	var err error
 	if c.in, err = cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}
@@ -274,19 +268,7 @@ func startDPoPClient(t *testing.T, issuer string) *dpopClient {
 		}
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("dpopclient.mjs exited with %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Errorf("dpopclient.mjs did not exit at the end of its input")
-		}
-		if t.Failed() {
-			t.Logf("dpopclient.mjs stderr:\n%s", c.stderr.String())
-		}
+		awaitExit(t, "dpopclient.mjs", "at the end of its input", cmd, exited, c.stderr)
 	})
 	return c
 }

@@ -124,17 +124,48 @@ func unavailable(t *testing.T, why string) {
 	apptest.Unavailable(t, "examples/e2e end-to-end tests", why)
 }
 
-// startProvider starts `node server.mjs --port 0` and reads its READY line.
-// It is stopped with SIGTERM when the test ends.
-func startProvider(t *testing.T) *provider {
+// nodeWith returns node's path, or skips the test as unavailable when node
+// or one of the npm packages pkgs is not installed in oidcprovider/.
+func nodeWith(t *testing.T, pkgs ...string) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		unavailable(t, "node is not on PATH")
 	}
-	if _, err := os.Stat(providerDir + "/node_modules/oidc-provider/package.json"); err != nil {
-		unavailable(t, "examples/e2e/oidcprovider/node_modules is missing: run `make e2e-deps` (npm ci)")
+	for _, pkg := range pkgs {
+		if _, err := os.Stat(providerDir + "/node_modules/" + pkg + "/package.json"); err != nil {
+			unavailable(t, "examples/e2e/oidcprovider/node_modules/"+pkg+" is missing: run `make e2e-deps` (npm ci)")
+		}
 	}
+	return node
+}
+
+// awaitExit waits for a node process that was asked to stop (how: "on
+// SIGTERM", "at the end of its input") to exit with status 0 within 5 s,
+// else kills it; either failure fails t, and a failed t gets the process's
+// stderr in its log. exited receives cmd.Wait's result.
+func awaitExit(t *testing.T, name, how string, cmd *exec.Cmd, exited <-chan error, stderr *apptest.Buffer) {
+	t.Helper()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("%s exited with %v %s", name, err, how)
+		}
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+		t.Errorf("%s did not exit %s within 5s", name, how)
+	}
+	if t.Failed() {
+		t.Logf("%s stderr:\n%s", name, stderr.String())
+	}
+}
+
+// startProvider starts `node server.mjs --port 0` and reads its READY line.
+// It is stopped with SIGTERM when the test ends.
+func startProvider(t *testing.T) *provider {
+	t.Helper()
+	node := nodeWith(t, "oidc-provider")
 	var stdout apptest.Buffer
 	p := &provider{stderr: &apptest.Buffer{}}
 	cmd := exec.Command(node, "server.mjs", "--port", "0")
@@ -147,19 +178,7 @@ func startProvider(t *testing.T) *provider {
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("oidc-provider exited with %v on SIGTERM", err)
-			}
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Errorf("oidc-provider ignored SIGTERM for 5s")
-		}
-		if t.Failed() {
-			t.Logf("oidc-provider stderr:\n%s", p.stderr.String())
-		}
+		awaitExit(t, "oidc-provider", "on SIGTERM", cmd, exited, p.stderr)
 	})
 
 	ready := regexp.MustCompile(`^READY (http://127\.0\.0\.1:[0-9]+)\n`)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -156,16 +155,7 @@ func TestMCPDiscovery(t *testing.T) {
 // client libraries are not installed.
 func discoverer(t *testing.T) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		unavailable(t, "node is not on PATH")
-	}
-	for _, pkg := range []string{"@modelcontextprotocol/sdk", "oauth4webapi"} {
-		if _, err := os.Stat(providerDir + "/node_modules/" + pkg + "/package.json"); err != nil {
-			unavailable(t, "examples/e2e/oidcprovider/node_modules/"+pkg+" is missing: run `make e2e-deps` (npm ci)")
-		}
-	}
-	return node
+	return nodeWith(t, "@modelcontextprotocol/sdk", "oauth4webapi")
 }
 
 // discover runs mcpdiscover.mjs against url and decodes what it prints.
