@@ -13,12 +13,7 @@ import (
 
 func TestLoadConfig(t *testing.T) {
 	const iss = "https://issuer.example.com/realms/notes"
-	tests := []struct {
-		name    string
-		env     map[string]string
-		want    app.Config
-		wantVar string // the variable a *ConfigError names; "" for success
-	}{
+	tests := []loadConfigCase{
 		{name: "defaults: development mode", env: nil,
 			want: app.Config{Addr: "127.0.0.1:8080", Audiences: []string{"account"}}},
 		{name: "issuer only", env: map[string]string{"ISSUER": iss},
@@ -58,6 +53,22 @@ func TestLoadConfig(t *testing.T) {
 		{name: "DPoP unknown value", env: map[string]string{"DPOP": "true"}, wantVar: "DPOP"},
 		{name: "DPoP off is not a mode", env: map[string]string{"DPOP": "disabled"}, wantVar: "DPOP"},
 	}
+	runLoadConfig(t, tests)
+}
+
+// loadConfigCase is one environment for LoadConfig and what it must give:
+// a configuration, or a *ConfigError naming wantVar.
+type loadConfigCase struct {
+	name    string
+	env     map[string]string
+	want    app.Config
+	wantVar string // the variable a *ConfigError names; "" for success
+}
+
+// runLoadConfig runs each case through LoadConfig: success gives exactly
+// want; an error is a *ConfigError naming wantVar first, on one line.
+func runLoadConfig(t *testing.T, tests []loadConfigCase) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := app.LoadConfig(env(tc.env))
@@ -74,8 +85,8 @@ func TestLoadConfig(t *testing.T) {
 			if !errors.As(err, &ce) {
 				t.Fatalf("LoadConfig error = %v, want a *ConfigError", err)
 			}
-			if ce.Var != tc.wantVar || !strings.HasPrefix(err.Error(), tc.wantVar+": ") {
-				t.Errorf("error %q names %q, want %q", err, ce.Var, tc.wantVar)
+			if ce.Var != tc.wantVar || !strings.HasPrefix(err.Error(), tc.wantVar+": ") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q names %q, want one line naming %q", err, ce.Var, tc.wantVar)
 			}
 		})
 	}

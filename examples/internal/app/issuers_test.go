@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"reflect"
 	"slices"
@@ -24,12 +23,7 @@ func TestIssuersConfig(t *testing.T) {
 	many := func(issuers ...string) app.Config {
 		return app.Config{Addr: app.DefaultAddr, Issuer: issuers[0], Issuers: issuers, Audiences: []string{app.DefaultAudience}}
 	}
-	tests := []struct {
-		name    string
-		env     map[string]string
-		want    app.Config
-		wantVar string // the variable a *ConfigError names; "" for success
-	}{
+	tests := []loadConfigCase{
 		{name: "two issuers", env: map[string]string{"ISSUER": a + "," + b}, want: many(a, b)},
 		{name: "three, spaces and empty items", env: map[string]string{"ISSUER": " " + a + " , ," + b + "\t, " + c + " ,"}, want: many(a, b, c)},
 		{name: "in the order given", env: map[string]string{"ISSUER": b + "," + a}, want: many(b, a)},
@@ -52,27 +46,7 @@ func TestIssuersConfig(t *testing.T) {
 		{name: "JWKS_URL with two issuers", env: map[string]string{"ISSUER": a + "," + b, "JWKS_URL": a + "/certs"}, wantVar: "JWKS_URL"},
 		{name: "a bad ADDR is found first", env: map[string]string{"ADDR": "localhost", "ISSUER": a + "," + a}, wantVar: "ADDR"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := app.LoadConfig(env(tc.env))
-			if tc.wantVar == "" {
-				if err != nil {
-					t.Fatalf("LoadConfig: %v", err)
-				}
-				if !reflect.DeepEqual(got, tc.want) {
-					t.Errorf("LoadConfig = %+v\nwant %+v", got, tc.want)
-				}
-				return
-			}
-			var ce *app.ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("LoadConfig error = %v, want a *ConfigError", err)
-			}
-			if ce.Var != tc.wantVar || !strings.HasPrefix(err.Error(), tc.wantVar+": ") || strings.Contains(err.Error(), "\n") {
-				t.Errorf("error %q names %q, want one line naming %q", err, ce.Var, tc.wantVar)
-			}
-		})
-	}
+	runLoadConfig(t, tests)
 }
 
 // TestManyIssuersApps runs each app through Command, as the mains do, with
