@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -349,13 +350,17 @@ func TestSwaggerUIClientIDEscaped(t *testing.T) {
 	}
 }
 
-// runApp runs fw through Command with getenv until the test ends, and
-// returns its URL and stderr once it listens.
+// runApp runs fw through Command with vars (and ADDR 127.0.0.1:0) until
+// the test ends, and returns its URL, stdout and stderr once it listens.
 func runApp(t *testing.T, fw app.Framework, vars map[string]string) (string, *apptest.Buffer, *apptest.Buffer) {
 	t.Helper()
 	var stdout, stderr apptest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	code := make(chan int, 1)
+	vars = maps.Clone(vars)
+	if vars == nil {
+		vars = map[string]string{}
+	}
 	vars[app.EnvAddr] = "127.0.0.1:0"
 	go func() { code <- app.Command(ctx, fw, env(vars), &stdout, &stderr) }()
 	t.Cleanup(func() {

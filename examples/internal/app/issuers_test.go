@@ -100,18 +100,11 @@ func TestManyIssuersApps(t *testing.T) {
 	answers := make([][]answer, len(cases))
 	for _, fw := range frameworks {
 		t.Run(fw.Name, func(t *testing.T) {
-			var stdout, stderr apptest.Buffer
-			ctx, cancel := context.WithCancel(context.Background())
-			code := make(chan int, 1)
-			getenv := env(map[string]string{
-				"ADDR": "127.0.0.1:0", "ISSUER": " " + one.URL + " , " + two.URL + " ", "PERMITTED_CLIENT_IDS": clientID,
+			base, _, stderr := runApp(t, fw, map[string]string{
+				"ISSUER": " " + one.URL + " , " + two.URL + " ", "PERMITTED_CLIENT_IDS": clientID,
 			})
-			go func() { code <- app.Command(ctx, fw, getenv, &stdout, &stderr) }()
-			defer exited(t, code, &stderr)
-			defer cancel()
-			base := started(t, &stderr)
 			names := "issuer=" + one.URL + "," + two.URL
-			apptest.WaitFor(t, &stderr, 5*time.Second, func(s string) (bool, bool) {
+			apptest.WaitFor(t, stderr, 5*time.Second, func(s string) (bool, bool) {
 				return true, strings.Contains(s, `msg="signing keys loaded" app=`+fw.Name+" "+names)
 			})
 			for _, line := range []string{`msg="notes API listening"`, `msg="interactive docs: the Authorize login is the first issuer's" app=` + fw.Name + " issuer=" + one.URL} {
@@ -173,14 +166,7 @@ func TestManyIssuersRefusedAtStart(t *testing.T) {
 // list, the second as much as the first.
 func TestManyIssuersDPoPRequired(t *testing.T) {
 	one, two := authtest.MustIssuer(t), authtest.MustIssuer(t)
-	var stdout, stderr apptest.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	code := make(chan int, 1)
-	getenv := env(map[string]string{"ADDR": "127.0.0.1:0", "ISSUER": one.URL + "," + two.URL, "DPOP": app.DPoPRequired})
-	go func() { code <- app.Command(ctx, ginapp.Framework, getenv, &stdout, &stderr) }()
-	defer exited(t, code, &stderr)
-	defer cancel()
-	base := started(t, &stderr)
+	base, _, _ := runApp(t, ginapp.Framework, map[string]string{"ISSUER": one.URL + "," + two.URL, "DPOP": app.DPoPRequired})
 	want := []string{`DPoP realm="api", ` + authtest.DPoPAlgs + `, error="invalid_token", error_description="a DPoP-bound access token is required"`}
 	for _, iss := range []*authtest.Issuer{one, two} {
 		got := call(t, http.MethodGet, base+"/notes", "Bearer "+iss.MustMint(t, authtest.Claims{"scope": app.ScopeRead}))

@@ -237,20 +237,8 @@ func TestResourceMetadata(t *testing.T) {
 // the test ends, and returns its URL once it has loaded the issuer's keys.
 func startApp(t *testing.T, fw app.Framework, extra map[string]string) string {
 	t.Helper()
-	vars := map[string]string{app.EnvAddr: "127.0.0.1:0"}
-	for k, v := range extra {
-		vars[k] = v
-	}
-	var stdout, stderr apptest.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	code := make(chan int, 1)
-	go func() { code <- app.Command(ctx, fw, env(vars), &stdout, &stderr) }()
-	t.Cleanup(func() {
-		cancel()
-		exited(t, code, &stderr)
-	})
-	base := started(t, &stderr)
-	apptest.WaitFor(t, &stderr, 5*time.Second, func(s string) (bool, bool) {
+	base, _, stderr := runApp(t, fw, extra)
+	apptest.WaitFor(t, stderr, 5*time.Second, func(s string) (bool, bool) {
 		return true, strings.Contains(s, `msg="signing keys loaded"`)
 	})
 	return base
