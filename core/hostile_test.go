@@ -906,8 +906,10 @@ func (e *hostileEnv) exactToken(t *testing.T, n int) string {
 func TestHostileSizeCap(t *testing.T) {
 	e := newHostileEnv(t)
 	ctx := context.Background()
-	at := e.exactToken(t, core.DefaultMaxTokenSize)
-	over := e.exactToken(t, core.DefaultMaxTokenSize+1)
+	// The documented default cap, 16 KiB (docs/security.md), written out so
+	// that a change of DefaultMaxTokenSize fails here.
+	at := e.exactToken(t, 16<<10)
+	over := e.exactToken(t, 16<<10+1)
 	tests := []struct {
 		name string
 		tok  string

@@ -431,51 +431,61 @@ func TestUnknownKIDFlood(t *testing.T) {
 // at once; after the cooldown a rotation is picked up.
 func TestCooldown(t *testing.T) {
 	t.Parallel()
-	clock := newSettableClock()
-	iss := p256Issuer(t)
-	iss.SetClock(clock.Now)
-	e := startVerifier(t, iss, core.WithClock(clock.Now), core.WithUnknownKIDCooldown(30*time.Second))
-	e.ready()
-	base := iss.JWKSHits()
+	// The default cooldown is the documented 30 s (docs/operations.md),
+	// and WithUnknownKIDCooldown sets the same.
+	for name, opts := range map[string][]core.Option{
+		"default":                     nil,
+		"WithUnknownKIDCooldown(30s)": {core.WithUnknownKIDCooldown(30 * time.Second)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			clock := newSettableClock()
+			iss := p256Issuer(t)
+			iss.SetClock(clock.Now)
+			e := startVerifier(t, iss, append(opts, core.WithClock(clock.Now))...)
+			e.ready()
+			base := iss.JWKSHits()
 
-	_, err := e.verify(unknownKIDToken(t, iss))
-	wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
-	if got := iss.JWKSHits() - base; got != 1 {
-		t.Fatalf("%d fetches for the first unknown kid, want 1", got)
-	}
-	if r := e.probe.last(t); r.Reason != "unknown kid" || r.Err != nil {
-		t.Fatalf("refresh = %+v, want a successful unknown-kid refresh", r)
-	}
+			_, err := e.verify(unknownKIDToken(t, iss))
+			wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
+			if got := iss.JWKSHits() - base; got != 1 {
+				t.Fatalf("%d fetches for the first unknown kid, want 1", got)
+			}
+			if r := e.probe.last(t); r.Reason != "unknown kid" || r.Err != nil {
+				t.Fatalf("refresh = %+v, want a successful unknown-kid refresh", r)
+			}
 
-	iss.SetDelay(time.Second)
-	next, err := iss.Rotate("ES256")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rotated := iss.MustMint(t, nil)
-	for _, step := range []time.Duration{0, 10 * time.Second, 19 * time.Second} {
-		clock.Add(step)
-		d, err := e.verify(rotated)
-		wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
-		if d > 300*time.Millisecond {
-			t.Fatalf("a request in the cooldown took %v, want it to fail at once", d)
-		}
-	}
-	if got := iss.JWKSHits() - base; got != 1 {
-		t.Fatalf("%d fetches within the cooldown, want 1", got)
-	}
-	if got := e.probe.cooldown.Load(); got != 3 {
-		t.Fatalf("OnCooldown fired %d times, want 3", got)
-	}
+			iss.SetDelay(time.Second)
+			next, err := iss.Rotate("ES256")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rotated := iss.MustMint(t, nil)
+			for _, step := range []time.Duration{0, 10 * time.Second, 19 * time.Second} {
+				clock.Add(step)
+				d, err := e.verify(rotated)
+				wantErr(t, err, core.ErrUnknownKey, http.StatusUnauthorized)
+				if d > 300*time.Millisecond {
+					t.Fatalf("a request in the cooldown took %v, want it to fail at once", d)
+				}
+			}
+			if got := iss.JWKSHits() - base; got != 1 {
+				t.Fatalf("%d fetches within the cooldown, want 1", got)
+			}
+			if got := e.probe.cooldown.Load(); got != 3 {
+				t.Fatalf("OnCooldown fired %d times, want 3", got)
+			}
 
-	iss.SetDelay(0)
-	clock.Add(2 * time.Second) // 31 s after the first refresh
-	e.mustVerify(rotated)
-	if got := iss.JWKSHits() - base; got != 2 {
-		t.Fatalf("%d fetches after the cooldown, want 2", got)
-	}
-	if p, err := e.v.Verify(context.Background(), rotated); err != nil || p.KeyID != next.ID {
-		t.Fatalf("rotated token: %v, %v", p, err)
+			iss.SetDelay(0)
+			clock.Add(2 * time.Second) // 31 s after the first refresh
+			e.mustVerify(rotated)
+			if got := iss.JWKSHits() - base; got != 2 {
+				t.Fatalf("%d fetches after the cooldown, want 2", got)
+			}
+			if p, err := e.v.Verify(context.Background(), rotated); err != nil || p.KeyID != next.ID {
+				t.Fatalf("rotated token: %v, %v", p, err)
+			}
+		})
 	}
 }
 
